@@ -80,7 +80,9 @@ def parse_id_number(value: str, *, today: dt.date | None = None) -> IdNumberInfo
     try:
         birth = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
-        raise IdentityError("id_number", f"身份证号码中的出生日期“{number[6:14]}”不是有效日期") from None
+        raise IdentityError(
+            "id_number", f"身份证号码中的出生日期“{number[6:14]}”不是有效日期"
+        ) from None
     today = today or dt.date.today()
     if birth > today or birth.year < 1890:
         raise IdentityError("id_number", f"身份证号码中的出生日期“{number[6:14]}”不合理")
@@ -104,7 +106,8 @@ def credit_check_char(first17: str) -> str:
 
 def org_code_check_char(first8: str) -> str:
     """The GB 11714 organisation-code check character for its first 8 characters."""
-    total = sum(ORG_CODE_CHARSET.index(c) * w for c, w in zip(first8, ORG_CODE_WEIGHTS, strict=True))
+    pairs = zip(first8, ORG_CODE_WEIGHTS, strict=True)
+    total = sum(ORG_CODE_CHARSET.index(c) * w for c, w in pairs)
     value = 11 - total % 11
     return {10: "X", 11: "0"}.get(value, str(value))
 
@@ -119,7 +122,8 @@ def parse_credit_code(value: str) -> CreditCodeInfo:
     bad = sorted({c for c in code if c not in CREDIT_CHARSET})
     if bad:
         raise IdentityError(
-            "credit_code", f"统一社会信用代码含有不允许的字符：{'、'.join(bad)}（不使用I、O、Z、S、V）"
+            "credit_code",
+            f"统一社会信用代码含有不允许的字符：{'、'.join(bad)}（不使用I、O、Z、S、V）",
         )
     if not code[2:8].isdigit():
         raise IdentityError("credit_code", "统一社会信用代码第3至8位应为行政区划码（数字）")

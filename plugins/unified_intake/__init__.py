@@ -1,0 +1,48 @@
+"""S2 统一受理 (unified intake): a clerk enters a person or an enterprise, picks a matter, the
+applicant consents, and the licence library replaces the materials it can (免提交)."""
+
+from __future__ import annotations
+
+from printing.templates import PrintTemplate
+from workstation.hookspecs import hookimpl
+from workstation.manifest import Audience, ScenarioManifest
+from workstation.services.model import Matter
+
+SCENARIO_ID = "unified_intake"
+
+
+@hookimpl
+def register_scenarios() -> list[ScenarioManifest]:
+    return [
+        ScenarioManifest(
+            id=SCENARIO_ID,
+            title="统一受理",
+            audiences=(Audience.CLERK,),
+            page="plugins.unified_intake.page:build_page",
+            licence_types=("id_card", "household_register", "marriage_cert", "property_cert",
+                           "social_security_card", "business_licence"),
+            devices=("printer_a4",),
+            description="录入办事人信息，经授权调取电子证照，证照类材料免提交，生成材料清单",
+            icon="📋",
+            order=10,
+        )
+    ]
+
+
+@hookimpl
+def register_matters() -> list[Matter]:
+    from plugins.unified_intake.matters import load_matters
+
+    return load_matters()
+
+
+@hookimpl
+def register_print_templates() -> list[PrintTemplate]:
+    from printing.material_list import render_material_list, sample_material_list
+
+    return [
+        PrintTemplate(
+            key="material_list", title="申请材料清单", render=render_material_list,
+            sample=sample_material_list,
+        )
+    ]

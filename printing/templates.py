@@ -1,0 +1,45 @@
+"""Print templates as data: a key, a title, a renderer and sample data for previews and tests.
+
+Plugins contribute templates through the ``register_print_templates`` hook; the registry keeps
+them by key. Rendering is Qt-free: data in, PDF bytes out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class PrintTemplate:
+    key: str  # e.g. "material_list"
+    title: str  # Chinese, e.g. "申请材料清单"
+    render: Callable[[Any], bytes]  # document data -> PDF bytes
+    sample: Callable[[], Any]  # sample document data, for previews and tests
+    paper: str = "A4"  # "A4" or "receipt80"
+
+
+class TemplateRegistry:
+    def __init__(self, templates: Iterable[PrintTemplate] = ()) -> None:
+        self._templates: dict[str, PrintTemplate] = {}
+        for t in templates:
+            self.add(t)
+
+    def add(self, template: PrintTemplate) -> None:
+        if template.key in self._templates:
+            raise ValueError(f"print template {template.key!r} is registered twice")
+        self._templates[template.key] = template
+
+    def get(self, key: str) -> PrintTemplate:
+        try:
+            return self._templates[key]
+        except KeyError:
+            raise KeyError(f"no print template {key!r}") from None
+
+    def keys(self) -> list[str]:
+        return sorted(self._templates)
+
+    def render_sample(self, key: str) -> bytes:
+        t = self.get(key)
+        return t.render(t.sample())

@@ -1,0 +1,223 @@
+"""The `mianzheng` command.
+
+    mianzheng run [--kiosk] [--config FILE]   open the workstation
+    mianzheng sandbox [--port N]             serve the sandbox platforms
+    mianzheng plugins                        loaded plugins, manifests, load errors
+    mianzheng audit verify                   check the audit hash chain
+    mianzheng cache stats | purge [--all]    the offline licence cache
+
+Imports are deferred to each sub-command so `run` starts fast.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+from workstation.config import EMBEDDED, Config, ConfigError, load_config
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="mianzheng", description="免证办工作台 / 免证办 workstation")
+    p.add_argument("--config", type=Path, help="TOML configuration file / 配置文件")
+    p.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    run = sub.add_parser("run", help="open the workstation / 打开工作台")
+    run.add_argument("--kiosk", action="store_true", help="self-service kiosk mode / 自助终端模式")
+    run.add_argument("--config", type=Path, dest="run_config", help="TOML configuration file")
+    run.add_argument("--no-demo-phone", action="store_true", help="do not open the demo phone")
+
+    sb = sub.add_parser("sandbox", help="serve the sandbox platforms / 启动沙箱平台")
+    sb.add_argument("--port", type=int, default=8750)
+    sb.add_argument("--host", default="127.0.0.1")
+
+    pl = sub.add_parser("plugins", help="list plugins / 列出插件")
+    pl.add_argument("--json", action="store_true")
+
+    audit = sub.add_parser("audit", help="audit log / 审计日志")
+    audit_sub = audit.add_subparsers(dest="audit_command", required=True)
+    audit_sub.add_parser("verify", help="verify the hash chain / 校验哈希链")
+
+    cache = sub.add_parser("cache", help="offline licence cache / 离线证照缓存")
+    cache_sub = cache.add_subparsers(dest="cache_command", required=True)
+    cache_sub.add_parser("stats", help="show statistics / 统计")
+    purge = cache_sub.add_parser("purge", help="delete cached licences / 清除缓存")
+    purge.add_argument("--all", action="store_true", help="also those still valid / 包括未过期的")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    started = time.perf_counter()
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    config_path = getattr(args, "run_config", None) or args.config
+    try:
+        config = load_config(config_path)
+    except ConfigError as exc:
+        print(f"配置错误 / configuration error: {exc.key}: {exc.reason}", file=sys.stderr)
+        return 2
+    if args.command == "run":
+        return _run(config, args, started)
+    if args.command == "sandbox":
+        from sandbox.server import main as sandbox_main
+
+        return sandbox_main(["--host", args.host, "--port", str(args.port)])
+    if args.command == "plugins":
+        return _plugins(config, as_json=args.json)
+    if args.command == "audit":
+        return _audit_verify(config)
+    if args.command == "cache":
+        return _cache(config, args.cache_command, purge_all=getattr(args, "all", False))
+    return 2
+
+
+def _open_store(config: Config) -> tuple[Any, Any]:
+    from workstation.services.crypto import FieldCipher
+    from workstation.services.store import Store
+
+    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return FieldCipher.from_key_file(config.key_file), Store.open(config.effective_database_url)
+
+
+def _run(config: Config, args: argparse.Namespace, started: float) -> int:
+    from dataclasses import replace
+
+    if args.kiosk:
+        config = replace(config, mode="kiosk")
+    from workstation.ui.app import run_gui
+
+    with contextlib.ExitStack() as stack:
+        platform_url = config.platform.base_url
+        embedded = platform_url == EMBEDDED
+        if embedded:
+            from workstation.embedded import EmbeddedSandbox
+
+            platform_url = stack.enter_context(EmbeddedSandbox()).url
+            logging.getLogger(__name__).info("embedded sandbox at %s", platform_url)
+
+        def build_core() -> Any:
+            from workstation.core import Workstation
+            from workstation.plugins import load_plugins
+
+            plugins = load_plugins(blocked=config.blocked_plugins)
+            return Workstation(config, platform_url, plugins)
+
+        after_attach = None
+        if embedded and not args.no_demo_phone:
+            after_attach = _open_demo_phone
+        return run_gui(
+            kiosk=config.kiosk_mode, build_core=build_core, after_attach=after_attach,
+            started=started,
+        )
+
+
+def _open_demo_phone(window: Any) -> None:
+    """Beside the workstation: a demo phone showing sandbox citizens' identity codes."""
+    import httpx
+
+    from workstation.ui.demo_phone import DemoPhone
+
+    core = window.core
+    try:
+        response = httpx.get(f"{core.platform.base_url}/sandbox/people", params={"limit": 30})
+        people = response.json()["people"]
+    except (httpx.HTTPError, KeyError, ValueError):
+        return
+    phone = DemoPhone(people, core.platform.issue_code, window.code_scanned)
+    phone.move(window.geometry().right() - 400, window.geometry().top() + 80)
+    phone.show()
+    phone.refresh()
+    window.demo_phone = phone
+
+
+def _plugins(config: Config, *, as_json: bool) -> int:
+    from workstation.plugins import load_plugins
+
+    loaded = load_plugins(blocked=config.blocked_plugins)
+    rows = [
+        {
+            "plugin": name,
+            "distribution": loaded.distributions.get(name, ""),
+            "id": m.id,
+            "title": m.title,
+            "audiences": [a.value for a in m.audiences],
+            "page": m.page,
+            "licence_types": list(m.licence_types),
+            "devices": list(m.devices),
+            "api_version": m.api_version,
+        }
+        for name, m in loaded.scenarios
+    ]
+    errors = [e.__dict__ for e in loaded.errors]
+    if as_json:
+        print(json.dumps({"scenarios": rows, "errors": errors, "blocked": loaded.blocked},
+                         ensure_ascii=False, indent=2))
+        return 0
+    print(f"已加载 {len(rows)} 个场景 / {len(rows)} scenarios loaded")
+    for r in rows:
+        print(f"\n{r['id']}  {r['title']}  [{r['plugin']}, {r['distribution']}]")
+        print(f"  audiences:     {', '.join(r['audiences'])}")
+        print(f"  page:          {r['page']}")
+        print(f"  licence types: {', '.join(r['licence_types']) or '-'}")
+        print(f"  devices:       {', '.join(r['devices']) or '-'}")
+    for b in loaded.blocked:
+        print(f"\nblocked by configuration / 已按配置停用: {b}")
+    for e in loaded.errors:
+        print(f"\n加载失败 / load error: {e.plugin} ({e.stage}): {e.message}")
+    return 0
+
+
+def _audit_verify(config: Config) -> int:
+    from workstation.services.audit import AuditLog
+
+    cipher, store = _open_store(config)
+    try:
+        result = AuditLog(store, cipher, config.workstation_id).verify()
+    finally:
+        store.close()
+    if result.ok:
+        n = result.checked
+        print(f"OK: {n} 条审计记录，哈希链完整 / {n} events, chain intact")
+        return 0
+    print(
+        f"BROKEN: 第 {result.first_broken_seq} 条记录起哈希链断裂 / chain broken at event "
+        f"{result.first_broken_seq}: {result.reason}"
+    )
+    return 1
+
+
+def _cache(config: Config, command: str, *, purge_all: bool) -> int:
+    from workstation.services.licences import LicenceCache
+
+    cipher, store = _open_store(config)
+    try:
+        cache = LicenceCache(store, cipher)
+        if command == "stats":
+            s = cache.stats()
+            print(f"缓存证照 / cached licences: {s.total}"
+                  f"（有效 live {s.live}，过期 expired {s.expired}）")
+            for type_key, count in sorted(s.by_type.items()):
+                print(f"  {type_key}: {count}")
+            if s.oldest:
+                print(f"最早 / oldest: {s.oldest:%Y-%m-%d %H:%M}  "
+                      f"最新 / newest: {s.newest:%Y-%m-%d %H:%M}")
+            return 0
+        removed = cache.purge(expired_only=not purge_all)
+        print(f"已清除 {removed} 条 / purged {removed}")
+        return 0
+    finally:
+        store.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

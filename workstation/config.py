@@ -1,0 +1,218 @@
+"""Workstation configuration: one TOML file, defaults such that the demo needs none.
+
+Every value is checked on load; a bad value raises ConfigError naming its key and the reason,
+which the CLI prints instead of a traceback.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+
+EMBEDDED = "embedded"  # platform.base_url value: start the sandbox as a child process
+
+
+class ConfigError(ValueError):
+    def __init__(self, key: str, reason: str) -> None:
+        super().__init__(f"{key}: {reason}")
+        self.key = key
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class PlatformConfig:
+    base_url: str = EMBEDDED
+    client_id: str = "ws-demo"
+    client_secret: str = "sandbox-secret"
+    timeout_s: float = 5.0
+    health_interval_s: float = 15.0
+
+
+@dataclass(frozen=True)
+class KioskConfig:
+    idle_timeout_s: int = 60
+    countdown_s: int = 10
+    end_session_on_card_removal: bool = True
+
+
+@dataclass(frozen=True)
+class DevicesConfig:
+    card_reader: str = "simulated"
+    qr_scanner: str = "simulated"
+
+
+@dataclass(frozen=True)
+class PrintersConfig:
+    a4: str = ""  # CUPS queue name; empty = save PDFs to the case folder
+    receipt: str = ""
+
+
+@dataclass(frozen=True)
+class Config:
+    workstation_id: str = "CB-HALL-01"
+    mode: str = "clerk"  # "clerk" or "kiosk"
+    data_dir: Path = field(default_factory=lambda: Path(platformdirs.user_data_dir("mianzheng")))
+    database_url: str = ""  # empty = SQLite file in data_dir
+    demo_operator: bool = True  # create operator "demo" / "demo1234" on first run (sandbox only)
+    blocked_plugins: tuple[str, ...] = ()
+    platform: PlatformConfig = field(default_factory=PlatformConfig)
+    kiosk: KioskConfig = field(default_factory=KioskConfig)
+    devices: DevicesConfig = field(default_factory=DevicesConfig)
+    printers: PrintersConfig = field(default_factory=PrintersConfig)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'workstation.db'}"
+
+    @property
+    def key_file(self) -> Path:
+        return self.data_dir / "field-keys.json"
+
+    @property
+    def case_dir(self) -> Path:
+        return self.data_dir / "cases"
+
+    @property
+    def kiosk_mode(self) -> bool:
+        return self.mode == "kiosk"
+
+
+def _take(table: dict[str, Any], key: str, prefix: str, kind: type, default: Any) -> Any:
+    full = f"{prefix}{key}"
+    if key not in table:
+        return default
+    value = table.pop(key)
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if kind is tuple:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(full, "应为字符串列表 / must be a list of strings")
+        return tuple(value)
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(
+            full, f"应为 {kind.__name__} 类型 / must be a {kind.__name__}, got {value!r}"
+        )
+    return value
+
+
+def _section(data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.pop(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(name, "应为一个表 / must be a table ([section])")
+    return dict(value)
+
+
+def _no_leftovers(table: dict[str, Any], prefix: str) -> None:
+    for key in table:
+        raise ConfigError(f"{prefix}{key}", "未知的配置项 / unknown key")
+
+
+def config_from_dict(raw: dict[str, Any], *, base_dir: Path | None = None) -> Config:
+    data = dict(raw)
+    d = Config()
+    plat = _section(data, "platform")
+    kiosk = _section(data, "kiosk")
+    devices = _section(data, "devices")
+    printers = _section(data, "printers")
+    database = _section(data, "database")
+    plugins = _section(data, "plugins")
+
+    platform = PlatformConfig(
+        base_url=_take(plat, "base_url", "platform.", str, d.platform.base_url).rstrip("/"),
+        client_id=_take(plat, "client_id", "platform.", str, d.platform.client_id),
+        client_secret=_take(plat, "client_secret", "platform.", str, d.platform.client_secret),
+        timeout_s=_take(plat, "timeout_s", "platform.", float, d.platform.timeout_s),
+        health_interval_s=_take(
+            plat, "health_interval_s", "platform.", float, d.platform.health_interval_s
+        ),
+    )
+    _no_leftovers(plat, "platform.")
+    if platform.base_url != EMBEDDED and not platform.base_url.startswith(("http://", "https://")):
+        raise ConfigError(
+            "platform.base_url", "应为 http(s):// 地址或 \"embedded\" / must be an http(s) URL"
+        )
+    if platform.timeout_s <= 0 or platform.timeout_s > 120:
+        raise ConfigError(
+            "platform.timeout_s", "应在 0 到 120 秒之间 / must be in (0, 120] seconds"
+        )
+    if platform.health_interval_s < 1:
+        raise ConfigError("platform.health_interval_s", "至少 1 秒 / must be at least 1 second")
+
+    kiosk_cfg = KioskConfig(
+        idle_timeout_s=_take(kiosk, "idle_timeout_s", "kiosk.", int, d.kiosk.idle_timeout_s),
+        countdown_s=_take(kiosk, "countdown_s", "kiosk.", int, d.kiosk.countdown_s),
+        end_session_on_card_removal=_take(
+            kiosk, "end_session_on_card_removal", "kiosk.", bool,
+            d.kiosk.end_session_on_card_removal,
+        ),
+    )
+    _no_leftovers(kiosk, "kiosk.")
+    if not 15 <= kiosk_cfg.idle_timeout_s <= 3600:
+        raise ConfigError("kiosk.idle_timeout_s", "应在 15 到 3600 秒之间 / must be 15..3600 s")
+    if not 3 <= kiosk_cfg.countdown_s < kiosk_cfg.idle_timeout_s:
+        raise ConfigError(
+            "kiosk.countdown_s", "应至少 3 秒且小于空闲超时 / must be >= 3 and < idle_timeout_s"
+        )
+
+    devices_cfg = DevicesConfig(
+        card_reader=_take(devices, "card_reader", "devices.", str, d.devices.card_reader),
+        qr_scanner=_take(devices, "qr_scanner", "devices.", str, d.devices.qr_scanner),
+    )
+    _no_leftovers(devices, "devices.")
+    printers_cfg = PrintersConfig(
+        a4=_take(printers, "a4", "printers.", str, d.printers.a4),
+        receipt=_take(printers, "receipt", "printers.", str, d.printers.receipt),
+    )
+    _no_leftovers(printers, "printers.")
+    database_url = _take(database, "url", "database.", str, d.database_url)
+    _no_leftovers(database, "database.")
+    if database_url and not database_url.startswith(("sqlite:", "postgresql")):
+        raise ConfigError("database.url", "仅支持 sqlite 或 postgresql / sqlite or postgresql only")
+    blocked = _take(plugins, "blocked", "plugins.", tuple, ())
+    _no_leftovers(plugins, "plugins.")
+
+    mode = _take(data, "mode", "", str, d.mode)
+    if mode not in ("clerk", "kiosk"):
+        raise ConfigError("mode", "应为 \"clerk\" 或 \"kiosk\" / must be clerk or kiosk")
+    workstation_id = _take(data, "workstation_id", "", str, d.workstation_id)
+    if not workstation_id or len(workstation_id) > 32:
+        raise ConfigError("workstation_id", "应为 1 到 32 个字符 / must be 1..32 characters")
+    data_dir_raw = _take(data, "data_dir", "", str, "")
+    data_dir = d.data_dir
+    if data_dir_raw:
+        data_dir = Path(data_dir_raw).expanduser()
+        if not data_dir.is_absolute() and base_dir is not None:
+            data_dir = base_dir / data_dir
+    demo_operator = _take(data, "demo_operator", "", bool, d.demo_operator)
+    _no_leftovers(data, "")
+    return Config(
+        workstation_id=workstation_id,
+        mode=mode,
+        data_dir=data_dir,
+        database_url=database_url,
+        demo_operator=demo_operator,
+        blocked_plugins=blocked,
+        platform=platform,
+        kiosk=kiosk_cfg,
+        devices=devices_cfg,
+        printers=printers_cfg,
+    )
+
+
+def load_config(path: Path | None) -> Config:
+    """Load the TOML file at ``path`` (None = all defaults)."""
+    if path is None:
+        return Config()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError(str(path), f"无法读取配置文件 / cannot read: {exc.strerror}") from None
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), f"TOML 语法错误 / syntax error: {exc}") from None
+    return config_from_dict(raw, base_dir=path.parent)

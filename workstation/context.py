@@ -1,0 +1,69 @@
+"""What a scenario plugin receives: a small Qt-free context scoped to its manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from printing.templates import TemplateRegistry
+from workstation.manifest import ScenarioManifest
+from workstation.services.model import Matter
+from workstation.services.session import SessionManager
+
+_CASE_RE = re.compile(r"^[A-Za-z0-9-]{4,40}$")
+
+
+class ScopedAudit:
+    """The audit log as a plugin sees it: scenario and operator are filled in."""
+
+    def __init__(self, audit: Any, scenario: str, operator: Callable[[], str | None]) -> None:
+        self._audit = audit
+        self._scenario = scenario
+        self._operator = operator
+
+    def record(self, kind: str, *, holder_id: str | None = None, **details: Any) -> Any:
+        return self._audit.record(
+            kind, operator=self._operator(), holder_id=holder_id, scenario=self._scenario,
+            details=details,
+        )
+
+
+@dataclass
+class ScenarioContext:
+    """Services for one scenario. Never the main window; no Qt objects."""
+
+    manifest: ScenarioManifest
+    licences: Any  # ScopedLicenceService: only the manifest's licence types
+    consents: Any  # ConsentService
+    audit: ScopedAudit
+    sessions: SessionManager
+    matters: dict[str, Matter]
+    templates: TemplateRegistry
+    workstation_id: str
+    mode: str  # "clerk" or "kiosk"
+    case_root: Path
+    operator: Callable[[], str | None]
+    platform_online: Callable[[], bool]
+    # verify_holder(kind, holder_id, name): True/False from the platform, None when it is offline
+    verify_holder: Callable[[str, str, str], bool | None]
+    clock: Callable[[], dt.datetime]
+
+    @property
+    def kiosk(self) -> bool:
+        return self.mode == "kiosk"
+
+    def case_folder(self, case_number: str) -> Path:
+        """The folder for one case's documents, created 0700 on first use."""
+        if not _CASE_RE.match(case_number):
+            raise ValueError(f"invalid case number {case_number!r}")
+        folder = self.case_root / case_number
+        folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return folder
+
+    def new_case_number(self) -> str:
+        now = self.clock().astimezone()
+        return f"{self.workstation_id}-{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}"

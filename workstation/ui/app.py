@@ -1,0 +1,80 @@
+"""Starting the GUI: the window paints first, the core (database, plugins) is built off the GUI
+thread and attached when ready."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import time
+from collections.abc import Callable
+from typing import Any
+
+from PyQt6.QtCore import QEvent, QObject, QTimer
+from PyQt6.QtWidgets import QApplication
+
+from workstation.ui.main_window import MainWindow
+from workstation.ui.theme import apply_theme
+
+log = logging.getLogger(__name__)
+
+FIRST_PAINT_ENV = "MIANZHENG_EXIT_AFTER_FIRST_PAINT"  # benchmarks: print ms to first paint, quit
+
+
+class _FirstPaint(QObject):
+    def __init__(self, started: float, quit_after: bool) -> None:
+        super().__init__()
+        self.started = started
+        self.quit_after = quit_after
+        self.seen = False
+
+    def eventFilter(self, obj: QObject | None, event: QEvent | None) -> bool:  # noqa: N802
+        if not self.seen and event is not None and event.type() == QEvent.Type.Paint:
+            self.seen = True
+            ms = (time.perf_counter() - self.started) * 1000
+            log.info("first paint after %.0f ms", ms)
+            if self.quit_after:
+                print(f"first_paint_ms={ms:.1f}", flush=True)
+                QTimer.singleShot(0, QApplication.quit)
+        return False
+
+
+def run_gui(
+    *,
+    kiosk: bool,
+    build_core: Callable[[], Any],
+    after_attach: Callable[[MainWindow], None] | None = None,
+    started: float | None = None,
+) -> int:
+    started = started if started is not None else time.perf_counter()
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    assert isinstance(app, QApplication)
+    app.setApplicationName("免证办工作台")
+    apply_theme(app, kiosk=kiosk)
+    window = MainWindow(kiosk=kiosk)
+    first_paint = _FirstPaint(started, bool(os.environ.get(FIRST_PAINT_ENV)))
+    window.installEventFilter(first_paint)
+    if kiosk:
+        screen = app.primaryScreen()
+        if screen is not None:  # without a window manager, size before going full screen
+            window.setGeometry(screen.geometry())
+        window.showFullScreen()
+    else:
+        window.resize(1280, 800)
+        window.show()
+
+    def attach(core: Any) -> None:
+        window.attach(core)
+        if after_attach:
+            after_attach(window)
+
+    def failed(exc: BaseException) -> None:
+        log.error("workstation failed to start: %s", exc)
+        window.starting.setText(f"工作台启动失败：\n{exc}")
+
+    window.tasks.submit(build_core, attach, failed)
+    code = app.exec()
+    window.tasks.wait_for_done(10000)
+    if window.core is not None:
+        window.core.close()
+    return code

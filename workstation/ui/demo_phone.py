@@ -1,0 +1,79 @@
+"""The demo "phone": shows a sandbox citizen's 鄂汇办 identity code as a QR image, and can hand
+the code to the simulated scanner so a person can try the scan path without a real phone."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from io import BytesIO
+from typing import Any
+
+import qrcode
+from PyQt6.QtCore import Qt
+from PyQt6.QtGui import QPixmap
+from PyQt6.QtWidgets import QComboBox, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from workstation.services.identity import mask_id_number
+
+
+class DemoPhone(QWidget):
+    def __init__(
+        self,
+        people: list[dict[str, str]],
+        issue_code: Callable[[str], str],
+        present: Callable[[str], None],
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("演示手机 · 鄂汇办")
+        self.setFixedWidth(380)
+        self._issue_code = issue_code
+        self._present = present
+        self.code: str | None = None
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("<b>鄂汇办 · 我的证照 · 电子身份码</b>"))
+        self.person = QComboBox()
+        for p in people:
+            self.person.addItem(f"{p['name']}  {mask_id_number(p['holder_id'])}", p["holder_id"])
+        self.qr = QLabel()
+        self.qr.setFixedSize(320, 320)
+        self.qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.refresh_button = QPushButton("刷新身份码")
+        self.present_button = QPushButton("对准扫码口出示")
+        self.present_button.setObjectName("Primary")
+        self.hint = QLabel("身份码 60 秒内有效，只能使用一次")
+        layout.addWidget(self.person)
+        layout.addWidget(self.qr)
+        layout.addWidget(self.hint)
+        layout.addWidget(self.refresh_button)
+        layout.addWidget(self.present_button)
+        self.refresh_button.clicked.connect(self.refresh)
+        self.present_button.clicked.connect(self._present_code)
+        self.person.currentIndexChanged.connect(lambda _i: self.refresh())
+
+    def refresh(self) -> None:
+        holder_id = self.person.currentData()
+        if not holder_id:
+            return
+        try:
+            self.code = self._issue_code(holder_id)
+        except Exception as exc:  # the demo phone shows the platform's state, it never crashes
+            self.code = None
+            self.qr.setText(f"无法获取身份码\n{getattr(exc, 'message', type(exc).__name__)}")
+            return
+        self.qr.setPixmap(qr_pixmap(self.code, 320))
+
+    def _present_code(self) -> None:
+        if self.code is None:
+            self.refresh()
+        if self.code is not None:
+            self._present(self.code)
+
+
+def qr_pixmap(text: str, size: int) -> QPixmap:
+    image: Any = qrcode.make(text, box_size=4, border=2)
+    buf = BytesIO()
+    image.save(buf, format="PNG")
+    pixmap = QPixmap()
+    pixmap.loadFromData(buf.getvalue(), "PNG")
+    return pixmap.scaled(size, size, Qt.AspectRatioMode.KeepAspectRatio,
+                         Qt.TransformationMode.FastTransformation)

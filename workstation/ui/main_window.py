@@ -1,0 +1,553 @@
+"""The shell: launcher, scenario pages, applicant panel, status bar; clerk and kiosk modes.
+
+The window owns no business rules: it shows the Workstation core, and every blocking call goes
+through the TaskRunner. A session's end destroys every scenario page, so no widget keeps the
+applicant's data.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QCloseEvent, QResizeEvent
+from PyQt6.QtWidgets import (
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QPushButton,
+    QScrollArea,
+    QStackedWidget,
+    QStatusBar,
+    QVBoxLayout,
+    QWidget,
+)
+
+from workstation.manifest import Audience, ScenarioManifest
+from workstation.plugins import PluginLoadError, resolve_factory
+from workstation.services.model import LICENCE_TYPES
+from workstation.services.session import ApplicantSession
+from workstation.ui.kiosk import CountdownOverlay, IdleWatcher
+from workstation.ui.tasks import TaskRunner
+from workstation.ui.widgets import BusyOverlay, FieldRow, Notice, primary_button
+
+log = logging.getLogger(__name__)
+
+
+class _Bridge(QObject):
+    """Carries core callbacks (any thread) to the GUI thread as queued signals."""
+
+    session_changed = pyqtSignal(str)
+    link_changed = pyqtSignal()
+
+
+class SignInPage(QWidget):
+    submitted = pyqtSignal(str, str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Page")
+        outer = QVBoxLayout(self)
+        outer.addStretch(1)
+        box = QWidget()
+        box.setMaximumWidth(420)
+        layout = QVBoxLayout(box)
+        title = QLabel("<h2>窗口人员登录</h2>")
+        self.username = FieldRow("用户名")
+        self.password = FieldRow("密码")
+        self.password.edit.setEchoMode(QLineEdit.EchoMode.Password)
+        self.notice = Notice()
+        self.button = primary_button("登录")
+        layout.addWidget(title)
+        layout.addWidget(self.username)
+        layout.addWidget(self.password)
+        layout.addWidget(self.notice)
+        layout.addWidget(self.button)
+        outer.addWidget(box, alignment=Qt.AlignmentFlag.AlignHCenter)
+        outer.addStretch(2)
+        self.button.clicked.connect(self._submit)
+        self.password.edit.returnPressed.connect(self._submit)
+
+    def _submit(self) -> None:
+        self.notice.clear_message()
+        self.submitted.emit(self.username.text().strip(), self.password.text())
+
+    def reset(self) -> None:
+        self.password.edit.clear()
+        self.notice.clear_message()
+
+
+class ApplicantPanel(QWidget):
+    finish_requested = pyqtSignal()
+
+    def __init__(self, kiosk: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("ApplicantPanel")
+        self.kiosk = kiosk
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        layout = QVBoxLayout(self)
+        self.heading = QLabel("<b>当前办事人</b>")
+        self.who = QLabel()
+        self.who.setWordWrap(True)
+        self.who.setTextFormat(Qt.TextFormat.PlainText)
+        self.consents = QLabel()
+        self.consents.setWordWrap(True)
+        self.consents.setTextFormat(Qt.TextFormat.PlainText)
+        self.finish = QPushButton("办结 / 清除信息")
+        layout.addWidget(self.heading)
+        layout.addWidget(self.who)
+        layout.addWidget(self.consents)
+        layout.addWidget(self.finish)
+        layout.addStretch(1)
+        self.finish.clicked.connect(self.finish_requested)
+        self.show_session(None)
+
+    def show_session(self, session: ApplicantSession | None) -> None:
+        applicant = session.applicant if session else None
+        if applicant is None:
+            self.who.setText("暂无办事人")
+            self.consents.setText("")
+            self.finish.setEnabled(False)
+            return
+        kind = "个人" if applicant.kind.value == "person" else "企业"
+        label = "证件号码" if applicant.kind.value == "person" else "统一社会信用代码"
+        name = applicant.masked_name if self.kiosk else applicant.name
+        self.who.setText(
+            f"{name}（{kind}）\n{label}：{applicant.masked_id}\n"
+            f"核验方式：{applicant.identified_by.label}"
+        )
+        lines = []
+        assert session is not None
+        for c in session.consents:
+            until = c.expires_at.astimezone().strftime("%H:%M")
+            types = "、".join(LICENCE_TYPES[t].name for t in c.request.licence_types)
+            lines.append(f"• {c.request.purpose}：{types}（至 {until}）")
+        self.consents.setText("已授权：\n" + "\n".join(lines) if lines else "尚未授权调取证照")
+        self.finish.setEnabled(True)
+
+
+class LauncherPage(QWidget):
+    open_scenario = pyqtSignal(str)
+    show_error = pyqtSignal(str)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Page")
+        self._layout = QVBoxLayout(self)
+        self.tiles: dict[str, QPushButton] = {}
+
+    def populate(
+        self,
+        groups: list[tuple[Audience, list[ScenarioManifest]]],
+        failures: list[PluginLoadError],
+        columns: int,
+    ) -> None:
+        while self._layout.count():
+            item = self._layout.takeAt(0)
+            if item is not None and item.widget() is not None:
+                item.widget().deleteLater()  # type: ignore[union-attr]
+        self.tiles.clear()
+        for audience, manifests in groups:
+            if not manifests:
+                continue
+            title = QLabel(audience.label)
+            title.setObjectName("GroupTitle")
+            self._layout.addWidget(title)
+            grid_host = QWidget()
+            grid = QGridLayout(grid_host)
+            for i, m in enumerate(manifests):
+                tile = self._tile(f"{m.icon}  {m.title}".strip(), m.description)
+                tile.clicked.connect(lambda _c=False, sid=m.id: self.open_scenario.emit(sid))
+                self.tiles[m.id] = tile
+                grid.addWidget(tile, i // columns, i % columns)
+            self._layout.addWidget(grid_host)
+        if failures:
+            title = QLabel("未能加载的插件")
+            title.setObjectName("GroupTitle")
+            self._layout.addWidget(title)
+            grid_host = QWidget()
+            grid = QGridLayout(grid_host)
+            for i, f in enumerate(failures):
+                name = f.title or f.scenario_id or f.plugin
+                tile = self._tile(f"⚠  {name}", f"加载失败：{f.message}")
+                tile.setProperty("failed", True)
+                msg = f"插件 {f.plugin}（{f.stage}）加载失败：\n{f.message}"
+                tile.clicked.connect(lambda _c=False, m=msg: self.show_error.emit(m))
+                self.tiles[f"failed:{f.plugin}:{f.scenario_id or ''}"] = tile
+                grid.addWidget(tile, i // columns, i % columns)
+            self._layout.addWidget(grid_host)
+        self._layout.addStretch(1)
+
+    def mark_failed(self, scenario_id: str, message: str) -> None:
+        tile = self.tiles.get(scenario_id)
+        if tile is not None:
+            tile.setProperty("failed", True)
+            tile.setToolTip(message)
+            tile.style().unpolish(tile)
+            tile.style().polish(tile)
+
+    @staticmethod
+    def _tile(title: str, description: str) -> QPushButton:
+        tile = QPushButton()
+        tile.setObjectName("Tile")
+        tile.setCursor(Qt.CursorShape.PointingHandCursor)
+        layout = QVBoxLayout(tile)
+        t = QLabel(f"<b>{title}</b>")
+        t.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        d = QLabel(description)
+        d.setWordWrap(True)
+        d.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        layout.addWidget(t)
+        layout.addWidget(d)
+        tile.setAccessibleName(title)
+        return tile
+
+
+class FailedPage(QWidget):
+    def __init__(self, title: str, message: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        notice = Notice()
+        notice.show_message(
+            f"“{title}”无法打开：\n{message}\n\n其他业务不受影响，请返回首页。", "error"
+        )
+        layout.addWidget(notice)
+        layout.addStretch(1)
+
+
+class MainWindow(QMainWindow):
+    """Shows a Workstation core. ``core`` may arrive after the first paint (see attach())."""
+
+    core_ready = pyqtSignal()
+    scan_error = pyqtSignal(str)
+
+    def __init__(self, *, kiosk: bool, title: str = "免证办工作台") -> None:
+        super().__init__()
+        self.kiosk = kiosk
+        self.core: Any = None
+        self.tasks = TaskRunner(self)
+        self.pages: dict[str, QWidget] = {}
+        self.current_scenario: str | None = None
+        self.error_dialog: Callable[[str], None] = self._show_error_page
+        self._bridge = _Bridge()
+        queued = Qt.ConnectionType.QueuedConnection
+        self._bridge.session_changed.connect(self._refresh_session, queued)
+        self._bridge.link_changed.connect(self._refresh_status, queued)
+        self.setWindowTitle(title)
+
+        central = QWidget()
+        root = QVBoxLayout(central)
+        root.setContentsMargins(0, 0, 0, 0)
+        root.setSpacing(0)
+        header = QWidget()
+        header.setObjectName("Header")
+        header.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
+        hl = QHBoxLayout(header)
+        self.home_button = QPushButton("⌂ 首页")
+        self.title_label = QLabel(title)
+        self.title_label.setObjectName("HeaderTitle")
+        self.station_label = QLabel()
+        self.sign_out_button = QPushButton("退出登录")
+        hl.addWidget(self.home_button)
+        hl.addWidget(self.title_label)
+        hl.addStretch(1)
+        hl.addWidget(self.station_label)
+        hl.addWidget(self.sign_out_button)
+        root.addWidget(header)
+        self.banner = Notice()
+        self.banner.setContentsMargins(8, 4, 8, 4)
+        root.addWidget(self.banner)
+
+        body = QHBoxLayout()
+        body.setContentsMargins(0, 0, 0, 0)
+        self.stack = QStackedWidget()
+        self.starting = QLabel("正在启动，请稍候…")
+        self.starting.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.sign_in = SignInPage()
+        self.launcher = LauncherPage()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.launcher)
+        self.launcher_scroll = scroll
+        for w in (self.starting, self.sign_in, scroll):
+            self.stack.addWidget(w)
+        self.applicant_panel = ApplicantPanel(kiosk)
+        self.applicant_panel.setFixedWidth(320 if not kiosk else 420)
+        body.addWidget(self.stack, 1)
+        body.addWidget(self.applicant_panel)
+        body_host = QWidget()
+        body_host.setLayout(body)
+        root.addWidget(body_host, 1)
+        self.setCentralWidget(central)
+
+        self.link_label = QLabel("平台：连接中…")
+        self.device_label = QLabel()
+        self.operator_label = QLabel()
+        status = QStatusBar()
+        status.addWidget(self.link_label)
+        status.addWidget(self.device_label)
+        status.addPermanentWidget(self.operator_label)
+        self.setStatusBar(status)
+
+        self.busy = BusyOverlay(central)
+        self.countdown = CountdownOverlay(central)
+        self.idle = IdleWatcher(60, 10, self)
+        self.idle.countdown.connect(self.countdown.show_seconds)
+        self.idle.expired.connect(self._idle_expired)
+        self.idle.activity.connect(self.countdown.hide)
+        self.countdown.keep_going.connect(self._keep_going)
+        self._health_timer = QTimer(self)
+        self._health_timer.timeout.connect(self.check_platform)
+
+        self.scan_error.connect(lambda m: self.banner.show_message(m, "error"))
+        self.home_button.clicked.connect(self.go_home)
+        self.sign_out_button.clicked.connect(self.sign_out)
+        self.sign_in.submitted.connect(self._sign_in)
+        self.launcher.open_scenario.connect(self.open_scenario)
+        self.launcher.show_error.connect(lambda m: self.error_dialog(m))
+        self.applicant_panel.finish_requested.connect(lambda: self.end_session("finished"))
+        self.home_button.setVisible(False)
+        self.sign_out_button.setVisible(False)
+
+    # -- start-up -------------------------------------------------------------------------
+
+    def attach(self, core: Any) -> None:
+        """Connect a ready core (built off the GUI thread) and show the first page."""
+        self.core = core
+        cfg = core.config
+        suffix = "（自助）" if self.kiosk else ""
+        self.station_label.setText(f"工作站 {cfg.workstation_id}{suffix}")
+        self.device_label.setText(
+            f"读卡器：{_device_label(cfg.devices.card_reader)}　"
+            f"扫码器：{_device_label(cfg.devices.qr_scanner)}"
+        )
+        core.sessions.subscribe(lambda _s, event: self._bridge.session_changed.emit(event))
+        core.link.listeners.append(lambda _l: self._bridge.link_changed.emit())
+        audiences = [Audience.KIOSK] if self.kiosk else [Audience.CLERK, Audience.KIOSK]
+        groups = [(a, core.scenarios_for(a)) for a in audiences]
+        if self.kiosk:  # a clerk scenario never shows on a kiosk, not even twice
+            groups = [(Audience.KIOSK, core.scenarios_for(Audience.KIOSK))]
+        else:
+            clerk_ids = {m.id for m in groups[0][1]}
+            groups[1] = (Audience.KIOSK, [m for m in groups[1][1] if m.id not in clerk_ids])
+        self.launcher.populate(groups, list(core.plugins.errors), 2 if self.kiosk else 3)
+        if self.kiosk:
+            self.idle.idle_s = cfg.kiosk.idle_timeout_s
+            self.idle.countdown_s = cfg.kiosk.countdown_s
+            app = _app()
+            if app is not None:
+                app.installEventFilter(self.idle)
+            self.idle.start()
+        self._health_timer.start(int(cfg.platform.health_interval_s * 1000))
+        self.check_platform()
+        self._refresh_status()
+        if self.kiosk or core.operator is not None:
+            self.go_home()
+        else:
+            self.stack.setCurrentWidget(self.sign_in)
+        self.core_ready.emit()
+
+    # -- operator -------------------------------------------------------------------------
+
+    def _sign_in(self, username: str, password: str) -> None:
+        if not username or not password:
+            self.sign_in.notice.show_message("请输入用户名和密码", "error")
+            return
+        self.run_busy(
+            "正在登录…",
+            lambda: self.core.sign_in(username, password),
+            self._signed_in,
+            lambda exc: self.sign_in.notice.show_message(_message(exc), "error"),
+            cancellable=False,
+        )
+
+    def _signed_in(self, _operator: Any) -> None:
+        self.sign_in.reset()
+        self._refresh_status()
+        self.go_home()
+
+    def sign_out(self) -> None:
+        self.close_pages()
+        self.core.sign_out()
+        self._refresh_status()
+        self.home_button.setVisible(False)
+        self.sign_out_button.setVisible(False)
+        self.stack.setCurrentWidget(self.sign_in)
+
+    # -- navigation -----------------------------------------------------------------------
+
+    def go_home(self) -> None:
+        self.current_scenario = None
+        self.stack.setCurrentWidget(self.launcher_scroll)
+        self.home_button.setVisible(True)
+        self.sign_out_button.setVisible(not self.kiosk)
+
+    def open_scenario(self, scenario_id: str) -> None:
+        manifest = self.core.plugins.scenario(scenario_id)
+        page = self.pages.get(scenario_id)
+        if page is None:
+            try:
+                factory = resolve_factory(manifest.page)
+                page = factory(self.core.context_for(manifest))
+                if not isinstance(page, QWidget):
+                    raise TypeError(f"页面工厂应返回 QWidget，得到 {type(page).__name__}")
+            except Exception as exc:  # a broken page must not take the shell down
+                log.warning("scenario %s failed to build its page: %s", scenario_id, exc)
+                message = f"{type(exc).__name__}: {exc}"
+                self.core.audit.record(
+                    "plugin_error", operator=self.core.operator_name(), scenario=scenario_id,
+                    details={"stage": "page", "error": type(exc).__name__},
+                )
+                self.launcher.mark_failed(scenario_id, message)
+                page = FailedPage(manifest.title, message)
+            page.setProperty("scenario_id", scenario_id)
+            self.pages[scenario_id] = page
+            self.stack.addWidget(page)
+        self.current_scenario = scenario_id
+        self.stack.setCurrentWidget(page)
+
+    def close_pages(self, keep: QWidget | None = None) -> None:
+        """Destroy every scenario page: the only sure way no widget keeps personal data."""
+        for key, page in list(self.pages.items()):
+            if page is keep:
+                continue
+            self.stack.removeWidget(page)
+            page.deleteLater()
+            del self.pages[key]
+
+    def _show_error_page(self, message: str) -> None:
+        page = FailedPage("插件", message)
+        self.pages[f"error:{id(page)}"] = page
+        self.stack.addWidget(page)
+        self.stack.setCurrentWidget(page)
+
+    # -- session --------------------------------------------------------------------------
+
+    def end_session(self, reason: str) -> None:
+        self.busy.stop()
+        self.countdown.hide()
+        self.close_pages()
+        if self.core is not None:
+            self.core.sessions.end(reason)
+        self.applicant_panel.show_session(None)
+        if self.core is not None and (self.kiosk or self.core.operator is not None):
+            self.go_home()
+
+    def _refresh_session(self, event: str) -> None:
+        self.banner.clear_message()
+        if event == "ended:replaced":  # a page began a new applicant: other pages must forget
+            current = self.pages.get(self.current_scenario or "")
+            self.close_pages(keep=current)
+        elif event.startswith("ended:"):
+            self.close_pages()
+            if self.current_scenario is not None and self.core is not None and (
+                self.kiosk or self.core.operator is not None
+            ):
+                self.go_home()
+        if self.core is not None:
+            self.applicant_panel.show_session(self.core.sessions.current)
+
+    def _idle_expired(self) -> None:
+        self.countdown.hide()
+        self.end_session("idle")
+
+    def _keep_going(self) -> None:
+        self.idle.reset()
+        self.countdown.hide()
+
+    # -- identification by code ----------------------------------------------------------
+
+    def code_scanned(self, payload: str) -> None:
+        """A QR payload from a scanner: verify, resolve, then begin the applicant session."""
+        if self.core is None or (not self.kiosk and self.core.operator is None):
+            return
+        self.run_busy(
+            "正在核验身份码…",
+            lambda: self.core.identify_by_code(payload),
+            self.core.begin_session,
+            lambda exc: self.scan_error.emit(_message(exc)),
+        )
+
+    # -- platform link and status ---------------------------------------------------------
+
+    def check_platform(self) -> None:
+        if self.core is not None:
+            self.tasks.submit(self.core.check_platform, lambda _ok: self._refresh_status())
+
+    def _refresh_status(self) -> None:
+        if self.core is None:
+            return
+        link = self.core.link
+        self.link_label.setText(("● " if link.online else "○ ") + link.label)
+        self.link_label.setStyleSheet("color: #1b7f3b;" if link.online else "color: #b26a00;")
+        op = self.core.operator
+        self.operator_label.setText(
+            "自助终端" if self.kiosk else (f"操作员：{op.display_name}" if op else "操作员：未登录")
+        )
+
+    # -- background work ------------------------------------------------------------------
+
+    def run_busy(
+        self,
+        text: str,
+        fn: Callable[[], Any],
+        on_done: Callable[[Any], None],
+        on_error: Callable[[BaseException], None],
+        *,
+        cancellable: bool = True,
+    ) -> None:
+        task = None
+
+        def finished_ok(result: Any) -> None:
+            self.busy.stop()
+            on_done(result)
+
+        def finished_err(exc: BaseException) -> None:
+            self.busy.stop()
+            on_error(exc)
+
+        task = self.tasks.submit(fn, finished_ok, finished_err)
+        self.busy.start(text, task.cancel if cancellable else None)
+
+    # -- Qt events ------------------------------------------------------------------------
+
+    def resizeEvent(self, event: QResizeEvent | None) -> None:
+        super().resizeEvent(event)
+        central = self.centralWidget()
+        if self.busy.isVisible() and central is not None:
+            self.busy.setGeometry(central.rect())
+
+    def closeEvent(self, event: QCloseEvent | None) -> None:
+        self.idle.stop()
+        self._health_timer.stop()
+        self.close_pages()
+        if self.core is not None:
+            self.core.sessions.end("shutdown")
+        super().closeEvent(event)
+
+
+def _device_label(spec: str) -> str:
+    return {"simulated": "模拟", "none": "未配置", "": "未配置"}.get(spec, spec)
+
+
+def _message(exc: BaseException) -> str:
+    """The user-facing text of an exception raised by a service (they carry Chinese messages)."""
+    text = getattr(exc, "message", None)
+    if isinstance(text, str) and text:
+        return text
+    return f"操作失败：{type(exc).__name__}"
+
+
+def _app() -> Any:
+    from PyQt6.QtWidgets import QApplication
+
+    return QApplication.instance()
+
+
+def local_time(value: dt.datetime) -> str:
+    return value.astimezone().strftime("%Y-%m-%d %H:%M")

@@ -1,0 +1,143 @@
+"""Shared widgets for the shell and the scenario pages (thin: they show, services decide)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+
+def primary_button(text: str, parent: QWidget | None = None) -> QPushButton:
+    button = QPushButton(text, parent)
+    button.setObjectName("Primary")
+    button.setCursor(Qt.CursorShape.PointingHandCursor)
+    return button
+
+
+class FieldRow(QWidget):
+    """A labelled line edit with its error shown right under it."""
+
+    def __init__(self, label: str, placeholder: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(2)
+        self.label = QLabel(label)
+        self.edit = QLineEdit()
+        self.edit.setPlaceholderText(placeholder)
+        self.error = QLabel()
+        self.error.setObjectName("FieldError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout.addWidget(self.label)
+        layout.addWidget(self.edit)
+        layout.addWidget(self.error)
+        self.edit.textEdited.connect(lambda _t: self.set_error(None))
+
+    def text(self) -> str:
+        return self.edit.text()
+
+    def set_error(self, message: str | None) -> None:
+        self.error.setText(message or "")
+        self.error.setVisible(bool(message))
+
+    def error_text(self) -> str:
+        return self.error.text() if self.error.isVisible() else ""
+
+
+class Notice(QLabel):
+    """A one-line banner: info (amber), error (red) or offline marker."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWordWrap(True)
+        self.hide()
+
+    def show_message(self, text: str, kind: str = "info") -> None:
+        self.setObjectName({"info": "Notice", "error": "NoticeError", "offline": "Offline"}[kind])
+        self.style().unpolish(self)
+        self.style().polish(self)
+        self.setText(text)
+        self.show()
+
+    def clear_message(self) -> None:
+        self.setText("")
+        self.hide()
+
+
+class ConsentPanel(QFrame):
+    """Shows what will be fetched and why, before anything is fetched; the applicant decides."""
+
+    accepted = pyqtSignal()
+    declined = pyqtSignal()
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("Notice")
+        layout = QVBoxLayout(self)
+        self.title = QLabel("<b>证照调取授权</b>")
+        self.body = QLabel()
+        self.body.setWordWrap(True)
+        self.body.setTextFormat(Qt.TextFormat.PlainText)
+        buttons = QHBoxLayout()
+        self.accept_button = primary_button("申请人同意调取")
+        self.decline_button = QPushButton("申请人不同意")
+        buttons.addStretch(1)
+        buttons.addWidget(self.decline_button)
+        buttons.addWidget(self.accept_button)
+        layout.addWidget(self.title)
+        layout.addWidget(self.body)
+        layout.addLayout(buttons)
+        self.accept_button.clicked.connect(self.accepted)
+        self.decline_button.clicked.connect(self.declined)
+
+    def show_preview(self, lines: Sequence[str]) -> None:
+        self.body.setText("\n".join(lines))
+        self.show()
+
+
+class BusyOverlay(QFrame):
+    """Covers its parent while background work runs; offers a cancel button."""
+
+    def __init__(self, parent: QWidget) -> None:
+        super().__init__(parent)
+        self.setObjectName("Busy")
+        layout = QVBoxLayout(self)
+        layout.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.label = QLabel("正在处理，请稍候…")
+        self.label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.cancel_button = QPushButton("取消")
+        layout.addWidget(self.label)
+        layout.addWidget(self.cancel_button, alignment=Qt.AlignmentFlag.AlignCenter)
+        self._on_cancel: Callable[[], None] | None = None
+        self.cancel_button.clicked.connect(self._cancel)
+        self.hide()
+
+    def start(self, text: str, on_cancel: Callable[[], None] | None) -> None:
+        self.label.setText(text)
+        self._on_cancel = on_cancel
+        self.cancel_button.setVisible(on_cancel is not None)
+        parent = self.parentWidget()
+        if parent is not None:
+            self.setGeometry(parent.rect())
+        self.raise_()
+        self.show()
+
+    def stop(self) -> None:
+        self._on_cancel = None
+        self.hide()
+
+    def _cancel(self) -> None:
+        callback, self._on_cancel = self._on_cancel, None
+        self.hide()
+        if callback:
+            callback()
