@@ -15,6 +15,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 pytest_plugins = [
     "tests.helpers.sandbox_fixtures",
     "tests.helpers.db_fixtures",
+    "tests.helpers.workstation_fixtures",
 ]
 
 
