@@ -60,6 +60,9 @@ def main(argv: list[str] | None = None) -> int:
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    # httpx logs request URLs at INFO, and those carry licence ids and consent references
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
     config_path = getattr(args, "run_config", None) or args.config
     try:
         config = load_config(config_path)
@@ -129,11 +132,13 @@ def _open_demo_phone(window: Any) -> None:
 
     core = window.core
     try:
-        response = httpx.get(f"{core.platform.base_url}/sandbox/people", params={"limit": 30})
-        people = response.json()["people"]
+        response = httpx.get(f"{core.platform_url}/sandbox/people", params={"limit": 30, "kind": "person"})
+        people = response.json()["holders"]
     except (httpx.HTTPError, KeyError, ValueError):
         return
-    phone = DemoPhone(people, core.platform.issue_code, window.code_scanned)
+    phone = DemoPhone(
+        people, lambda holder_id: core.platform.issue_code(holder_id).code, window.code_scanned
+    )
     phone.move(window.geometry().right() - 400, window.geometry().top() + 80)
     phone.show()
     phone.refresh()

@@ -98,6 +98,7 @@ class Workstation:
         self.plugins = plugins
         self.clock = clock
         self.link = PlatformLink(since=clock())
+        self.platform_url = platform_url
         config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         self.cipher = FieldCipher.from_key_file(config.key_file)
         self.store = Store.open(config.effective_database_url)
@@ -185,7 +186,7 @@ class Workstation:
     def verify_holder(self, kind: str, holder_id: str, name: str) -> bool | None:
         """Does the name belong to the ID? None when the platform cannot be reached."""
         try:
-            return bool(self.platform.verify_holder(kind, holder_id, name))
+            return bool(self.platform.verify_holder(kind, holder_id, name).match)
         except PlatformUnavailable:
             return None
 

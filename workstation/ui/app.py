@@ -28,7 +28,7 @@ class _FirstPaint(QObject):
         self.quit_after = quit_after
         self.seen = False
 
-    def eventFilter(self, obj: QObject | None, event: QEvent | None) -> bool:  # noqa: N802
+    def eventFilter(self, obj: QObject | None, event: QEvent | None) -> bool:
         if not self.seen and event is not None and event.type() == QEvent.Type.Paint:
             self.seen = True
             ms = (time.perf_counter() - self.started) * 1000

@@ -146,12 +146,24 @@ class LauncherPage(QWidget):
         groups: list[tuple[Audience, list[ScenarioManifest]]],
         failures: list[PluginLoadError],
         columns: int,
+        *,
+        greeting: str = "",
     ) -> None:
         while self._layout.count():
             item = self._layout.takeAt(0)
             if item is not None and item.widget() is not None:
                 item.widget().deleteLater()  # type: ignore[union-attr]
         self.tiles.clear()
+        if greeting:
+            hello = QLabel(greeting)
+            hello.setObjectName("Greeting")
+            hello.setWordWrap(True)
+            hello.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self._layout.addWidget(hello)
+        if not any(manifests for _, manifests in groups):
+            empty = QLabel("暂无可办理的业务，请联系大厅工作人员。")
+            empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            self._layout.addWidget(empty)
         for audience, manifests in groups:
             if not manifests:
                 continue
@@ -335,7 +347,12 @@ class MainWindow(QMainWindow):
         else:
             clerk_ids = {m.id for m in groups[0][1]}
             groups[1] = (Audience.KIOSK, [m for m in groups[1][1] if m.id not in clerk_ids])
-        self.launcher.populate(groups, list(core.plugins.errors), 2 if self.kiosk else 3)
+        greeting = (
+            "您好！请出示鄂汇办身份码或插入社会保障卡，然后选择要办理的业务。" if self.kiosk else ""
+        )
+        self.launcher.populate(
+            groups, list(core.plugins.errors), 2 if self.kiosk else 3, greeting=greeting
+        )
         if self.kiosk:
             self.idle.idle_s = cfg.kiosk.idle_timeout_s
             self.idle.countdown_s = cfg.kiosk.countdown_s

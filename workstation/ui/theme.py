@@ -36,6 +36,8 @@ QPushButton { padding: 6px 14px; }
 #Countdown { background: rgba(31, 41, 51, 230); border-radius: 12px; }
 #Countdown QLabel { color: white; }
 #Busy { background: rgba(255, 255, 255, 215); }
+#Greeting { background: white; border: 1px solid #d0d7de; border-radius: 12px; padding: 24px;
+            color: #8a1c1c; font-weight: bold; }
 """
 
 _CLERK = """
