@@ -18,7 +18,7 @@ from PyQt6.QtWidgets import (  # noqa: E402
 
 
 class FirstPaint(QObject):
-    def eventFilter(self, obj, event):  # noqa: N802
+    def eventFilter(self, obj, event):
         if event.type() == QEvent.Type.Paint:
             print(f"first_paint_ms={(time.perf_counter() - started) * 1000:.1f}", flush=True)
             QTimer.singleShot(0, QApplication.quit)
@@ -32,7 +32,7 @@ central = QWidget()
 layout = QVBoxLayout(central)
 for i in range(4):
     layout.addWidget(QLabel(f"标签 {i}"))
-for i in range(3):
+for _ in range(3):
     layout.addWidget(QLineEdit())
 for i in range(3):
     layout.addWidget(QPushButton(f"按钮 {i}"))

@@ -20,7 +20,7 @@ pytest_plugins = [
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that uses a QApplication as `gui`, so `-m 'not gui'` runs the Qt-free part."""
+    """Mark every test that uses a QApplication as `gui`: `-m 'not gui'` runs the Qt-free part."""
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
         if "qtbot" in fixtures or "qapp" in fixtures:

@@ -132,7 +132,9 @@ def _open_demo_phone(window: Any) -> None:
 
     core = window.core
     try:
-        response = httpx.get(f"{core.platform_url}/sandbox/people", params={"limit": 30, "kind": "person"})
+        response = httpx.get(
+            f"{core.platform_url}/sandbox/people", params={"limit": 30, "kind": "person"}
+        )
         people = response.json()["holders"]
     except (httpx.HTTPError, KeyError, ValueError):
         return

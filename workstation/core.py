@@ -113,7 +113,8 @@ class Workstation:
         )
         self.cache = LicenceCache(self.store, self.cipher, clock=clock)
         self.licences = LicenceService(
-            self.platform, self.cache, self.audit, config.workstation_id, clock=clock
+            self.platform, self.cache, self.audit, config.workstation_id, clock=clock,
+            register_consent=self.consents.ensure_registered,
         )
         self.operators = OperatorAccounts(self.store, self.audit)
         self.seen_codes = SeenCodes(self.store)
@@ -122,7 +123,9 @@ class Workstation:
         self.matters: dict[str, Matter] = {}
         for name, matter in plugins.collect("register_matters"):
             if matter.code in self.matters:
-                plugins.errors.append(PluginLoadError(name, "register", f"事项编码重复：{matter.code}"))
+                plugins.errors.append(
+                    PluginLoadError(name, "register", f"事项编码重复：{matter.code}")
+                )
                 continue
             self.matters[matter.code] = matter
         self.templates = TemplateRegistry()
@@ -214,7 +217,7 @@ class Workstation:
             self.platform.health()
         except PlatformUnavailable:
             return False
-        except Exception:  # noqa: BLE001 - a broken answer is not a link we can use
+        except Exception:
             self.link.set(False, self.clock())
             return False
         return True

@@ -19,13 +19,15 @@ class IdleWatcher(QObject):
     expired = pyqtSignal()
     activity = pyqtSignal()
 
-    def __init__(self, idle_s: int, countdown_s: int, parent: QObject | None = None) -> None:
+    def __init__(
+        self, idle_s: int, countdown_s: int, parent: QObject | None = None, *, tick_ms: int = 1000
+    ) -> None:
         super().__init__(parent)
         self.idle_s = idle_s
         self.countdown_s = countdown_s
         self._remaining = idle_s
         self._tick = QTimer(self)
-        self._tick.setInterval(1000)
+        self._tick.setInterval(tick_ms)  # one "second"; tests shorten it
         self._tick.timeout.connect(self._on_tick)
         self.enabled = True
 

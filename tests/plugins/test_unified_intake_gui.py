@@ -1,0 +1,274 @@
+"""S2 unified intake driven end to end through the shell, against the sandbox over real HTTP."""
+
+from __future__ import annotations
+
+import types
+from pathlib import Path
+from typing import Any
+
+import pytest
+from pypdf import PdfReader
+from PyQt6.QtCore import Qt
+
+from plugins.unified_intake.logic import MaterialState
+from plugins.unified_intake.page import IntakePage
+from workstation.hookspecs import hookimpl
+from workstation.manifest import Audience, ScenarioManifest
+from workstation.ui.main_window import FailedPage, MainWindow
+
+MATTER_PROPERTY = "CB-BDC-003"  # 不动产转移登记: id_card, property_cert, marriage_cert + 2 paper
+MATTER_CHANGE = "CB-SCJG-006"  # 企业变更登记: business_licence + 2 paper
+
+
+@pytest.fixture
+def window(qtbot: Any) -> Any:
+    made: list[MainWindow] = []
+
+    def make(core: Any, *, kiosk: bool = False, sign_in: bool = True) -> MainWindow:
+        win = MainWindow(kiosk=kiosk)
+        qtbot.addWidget(win)
+        win.resize(1280, 800)
+        win.show()
+        if sign_in and not kiosk:
+            core.sign_in("demo", "demo1234")
+        win.attach(core)
+        made.append(win)
+        return win
+
+    yield make
+    for win in made:
+        win.idle.stop()
+        win.tasks.wait_for_done(10000)
+
+
+def open_intake(qtbot: Any, win: MainWindow) -> IntakePage:
+    qtbot.mouseClick(win.launcher.tiles["unified_intake"], Qt.MouseButton.LeftButton)
+    page = win.stack.currentWidget()
+    assert isinstance(page, IntakePage)
+    return page
+
+
+def fill(page: IntakePage, *, name: str, holder_id: str, matter: str, person: bool = True) -> None:
+    (page.person_radio if person else page.enterprise_radio).setChecked(True)
+    page.name_field.edit.setText(name)
+    page.id_field.edit.setText(holder_id)
+    page.matter_combo.setCurrentIndex(page.matter_combo.findData(matter))
+
+
+def submit_and_consent(qtbot: Any, page: IntakePage, *, accept: bool = True) -> None:
+    qtbot.mouseClick(page.submit_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.consent_panel.isVisible(), timeout=10000)
+    button = page.consent_panel.accept_button if accept else page.consent_panel.decline_button
+    qtbot.mouseClick(button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.results.isVisible() and not page.busy.isVisible(),
+                    timeout=10000)
+
+
+def states(page: IntakePage) -> dict[str, MaterialState]:
+    return {a.material.name: a.state for a in page.assessments}
+
+
+def test_person_with_all_licences_gets_licence_materials_waived(
+    qtbot, core, window, sandbox
+):
+    person = sandbox.world.person_with_all_licences
+    win = window(core)
+    page = open_intake(qtbot, win)
+    fill(page, name=person.name, holder_id=person.id_number, matter=MATTER_PROPERTY)
+    qtbot.mouseClick(page.submit_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.consent_panel.isVisible(), timeout=10000)
+    preview = page.consent_panel.body.text()
+    assert "不动产转移登记" in preview and "结婚证" in preview and "不动产权证书" in preview
+    # nothing was fetched before the applicant agreed
+    assert [e for e in sandbox.access_log if e.holder_id == person.id_number] == []
+    # the applicant panel shows who is served, with the ID number masked
+    qtbot.waitUntil(lambda: person.name in win.applicant_panel.who.text(), timeout=5000)
+    panel = win.applicant_panel.who.text()
+    assert person.id_number not in panel and person.id_number[:6] + "********" in panel
+    qtbot.mouseClick(page.consent_panel.accept_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.results.isVisible(), timeout=10000)
+
+    got = states(page)
+    assert got["申请人身份证明"] is MaterialState.PROVIDED
+    assert got["不动产权属证书"] is MaterialState.PROVIDED
+    assert got["婚姻状况证明"] is MaterialState.PROVIDED
+    assert got["存量房买卖合同"] is MaterialState.TO_SUBMIT
+    assert page.summary_label.text() == "免提交 3 项，需提交纸质材料 2 项"
+    assert page.table.item(0, 2).text() == "电子证照免提交"
+    assert page.table.item(0, 3).text().startswith("居民身份证\n1.2.156.3005.2.")
+    # the platform saw the consent reference and the stated reason for every licence
+    log = [e for e in sandbox.access_log if e.holder_id == person.id_number]
+    assert log and all(e.consent_ref and "不动产转移登记" in e.reason for e in log)
+    qtbot.waitUntil(lambda: "已授权" in win.applicant_panel.consents.text(), timeout=5000)
+
+    qtbot.mouseClick(page.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.document_path is not None, timeout=15000)
+    pdf = Path(page.document_path)
+    assert pdf.parent.parent == core.config.case_dir
+    text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
+    assert "申请材料清单" in text and "不动产转移登记" in text
+    assert "存量房买卖合同" in text and "电子证照免提交" in text
+    assert person.id_number not in text
+    kinds = [e.kind for e in core.audit.events(limit=100)]
+    for expected in ("identification", "consent_granted", "licence_access", "print"):
+        assert expected in kinds
+
+
+def test_missing_licences_are_still_to_hand_in(qtbot, core, window, sandbox):
+    person = sandbox.world.person_without_marriage_or_property
+    page = open_intake(qtbot, window(core))
+    fill(page, name=person.name, holder_id=person.id_number, matter=MATTER_PROPERTY)
+    submit_and_consent(qtbot, page)
+    got = states(page)
+    assert got["申请人身份证明"] is MaterialState.PROVIDED
+    assert got["不动产权属证书"] is MaterialState.TO_SUBMIT
+    assert got["婚姻状况证明"] is MaterialState.TO_SUBMIT
+    reasons = {a.material.name: a.reason for a in page.assessments}
+    assert "未查到申请人的结婚证" in reasons["婚姻状况证明"]
+
+
+def test_enterprise_with_business_licence(qtbot, core, window, sandbox):
+    ent = sandbox.world.sample_enterprise(0)
+    page = open_intake(qtbot, window(core))
+    fill(page, name=ent.name, holder_id=ent.credit_code, matter=MATTER_CHANGE, person=False)
+    submit_and_consent(qtbot, page)
+    assert states(page)["营业执照"] is MaterialState.PROVIDED
+
+
+def test_invalid_id_number_shows_at_the_field_and_calls_nothing(qtbot, core, window, sandbox):
+    page = open_intake(qtbot, window(core))
+    fill(page, name="张三", holder_id="110105194912310021", matter=MATTER_PROPERTY)
+    qtbot.mouseClick(page.submit_button, Qt.MouseButton.LeftButton)
+    assert "校验位不正确" in page.id_field.error_text()
+    assert page.name_field.error_text() == ""
+    assert not page.consent_panel.isVisible()
+    assert core.sessions.current is None
+    assert sandbox.access_log == []
+
+
+def test_name_not_matching_id_is_refused_by_platform(qtbot, core, window, sandbox):
+    person = sandbox.world.person_with_all_licences
+    page = open_intake(qtbot, window(core))
+    fill(page, name="王不对", holder_id=person.id_number, matter=MATTER_PROPERTY)
+    qtbot.mouseClick(page.submit_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.name_field.error_text() != "", timeout=10000)
+    assert "不一致" in page.name_field.error_text()
+    assert not page.consent_panel.isVisible()
+
+
+def test_consent_declined_fetches_nothing(qtbot, core, window, sandbox):
+    person = sandbox.world.person_with_all_licences
+    page = open_intake(qtbot, window(core))
+    fill(page, name=person.name, holder_id=person.id_number, matter=MATTER_PROPERTY)
+    submit_and_consent(qtbot, page, accept=False)
+    assert all(s is not MaterialState.PROVIDED for s in states(page).values())
+    assert "未同意" in page.notice.text()
+    assert [e for e in sandbox.access_log if e.holder_id == person.id_number] == []
+    kinds = [e.kind for e in core.audit.events(limit=50)]
+    assert "consent_declined" in kinds and "licence_access" not in kinds
+
+
+def test_platform_down_serves_cached_copy_with_marker(qtbot, core, window, sandbox):
+    person = sandbox.world.person_with_all_licences
+    win = window(core)
+    page = open_intake(qtbot, win)
+    fill(page, name=person.name, holder_id=person.id_number, matter=MATTER_PROPERTY)
+    submit_and_consent(qtbot, page)
+    assert not page.offline_marker.isVisible()
+
+    sandbox.faults.update({"down": True})
+    page.consent_panel.hide()
+    submit_and_consent(qtbot, page)
+    assert "离线" in page.offline_marker.text() and "截至" in page.offline_marker.text()
+    assert states(page)["申请人身份证明"] is MaterialState.PROVIDED
+    assert not core.link.online
+    qtbot.waitUntil(lambda: "平台离线" in win.link_label.text(), timeout=5000)
+
+
+def test_platform_down_without_cache_says_so(qtbot, core, window, sandbox):
+    person = sandbox.world.person_without_marriage_or_property
+    sandbox.faults.update({"down": True})
+    page = open_intake(qtbot, window(core))
+    fill(page, name=person.name, holder_id=person.id_number, matter=MATTER_PROPERTY)
+    submit_and_consent(qtbot, page)
+    assert "无法连接" in page.notice.text()
+    assert all(s is not MaterialState.PROVIDED for s in states(page).values())
+    reasons = [a.reason for a in page.assessments if a.material.licence_type]
+    assert all("无法连接" in r for r in reasons)
+
+
+def test_finishing_wipes_the_page_and_the_panel(qtbot, core, window, sandbox):
+    person = sandbox.world.person_with_all_licences
+    win = window(core)
+    page = open_intake(qtbot, win)
+    fill(page, name=person.name, holder_id=person.id_number, matter=MATTER_PROPERTY)
+    submit_and_consent(qtbot, page)
+    qtbot.mouseClick(page.finish_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.pages == {}, timeout=5000)
+    assert win.applicant_panel.who.text() == "暂无办事人"
+    assert core.sessions.current is None
+    assert win.stack.currentWidget() is win.launcher_scroll
+
+
+def _plugin(name: str, **hooks: Any) -> tuple[str, types.ModuleType]:
+    mod = types.ModuleType(name)
+    for k, v in hooks.items():
+        setattr(mod, k, v)
+    return name, mod
+
+
+def build_broken_page(ctx: Any) -> Any:
+    raise RuntimeError("page exploded")
+
+
+def test_broken_plugins_show_as_failed_tiles_and_others_work(qtbot, make_core, window, sandbox):
+    @hookimpl
+    def register_scenarios() -> list[ScenarioManifest]:
+        return [ScenarioManifest(
+            id="broken_page", title="坏页面", audiences=(Audience.CLERK,),
+            page=f"{__name__}:build_broken_page",
+        )]
+
+    @hookimpl
+    def register_scenarios_raises() -> list[ScenarioManifest]:
+        raise RuntimeError("cannot register")
+
+    core = make_core(extra_plugins=[
+        _plugin("broken_page_plugin", register_scenarios=register_scenarios),
+        _plugin("broken_register_plugin", register_scenarios=register_scenarios_raises),
+    ])
+    win = window(core)
+    failed_tile = win.launcher.tiles["failed:broken_register_plugin:"]
+    assert failed_tile.property("failed") is True
+
+    qtbot.mouseClick(win.launcher.tiles["broken_page"], Qt.MouseButton.LeftButton)
+    page = win.stack.currentWidget()
+    assert isinstance(page, FailedPage)
+    assert win.launcher.tiles["broken_page"].property("failed") is True
+    assert any(e.kind == "plugin_error" for e in core.audit.events(limit=20))
+
+    win.go_home()
+    person = sandbox.world.person_with_all_licences
+    intake = open_intake(qtbot, win)
+    fill(intake, name=person.name, holder_id=person.id_number, matter=MATTER_PROPERTY)
+    submit_and_consent(qtbot, intake)
+    assert states(intake)["申请人身份证明"] is MaterialState.PROVIDED
+
+
+def test_clerk_must_sign_in_and_bad_password_is_refused(qtbot, core, window):
+    win = window(core, sign_in=False)
+    assert win.stack.currentWidget() is win.sign_in
+    win.sign_in.username.edit.setText("demo")
+    win.sign_in.password.edit.setText("wrong")
+    qtbot.mouseClick(win.sign_in.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.sign_in.notice.isVisible(), timeout=10000)
+    assert win.stack.currentWidget() is win.sign_in
+    win.sign_in.password.edit.setText("demo1234")
+    qtbot.mouseClick(win.sign_in.button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: win.stack.currentWidget() is win.launcher_scroll, timeout=10000)
+    assert "演示窗口人员" in win.operator_label.text()
+    events = core.audit.events(limit=20)
+    assert any(e.kind == "operator_sign_in" and e.operator == "demo" for e in events)
+    qtbot.mouseClick(win.sign_out_button, Qt.MouseButton.LeftButton)
+    assert win.stack.currentWidget() is win.sign_in
+    assert core.operator is None

@@ -1,0 +1,195 @@
+"""The store: migrations in code, SQLite pragmas, PostgreSQL parity, nothing personal on disk."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import inspect, select, text
+
+from tests.helpers.db_fixtures import (
+    PERSON_ID,
+    PERSON_NAME,
+    FakePlatform,
+    ManualClock,
+    make_applicant,
+    make_licence,
+)
+from workstation.services.audit import AuditKind, AuditLog
+from workstation.services.consent import ConsentRequest, ConsentService
+from workstation.services.crypto import FieldCipher
+from workstation.services.licences import LicenceCache, LicenceService
+from workstation.services.store import (
+    Store,
+    _normalise_url,
+    alembic_config,
+    default_database_url,
+    migrations_directory,
+)
+from workstation.services.tables import Base, OperatorRow
+
+TABLES = {"operators", "consents", "licence_cache", "audit_events", "audit_chain_head",
+          "seen_codes", "outbox", "alembic_version"}
+
+
+def test_migrated_to_head(store: Store) -> None:
+    assert store.current_revision() == Store.head_revision() == "0001"
+    names = set(inspect(store.engine).get_table_names())
+    assert names >= TABLES
+    indexes = {ix["name"]: ix["column_names"]
+               for ix in inspect(store.engine).get_indexes("licence_cache")}
+    assert indexes["ix_licence_cache_lookup"] == ["holder_hash", "type_key", "expires_at"]
+
+
+def test_models_match_migrations(store: Store) -> None:
+    with store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+@pytest.mark.postgres
+def test_fresh_postgres_database_migrates(postgres_url: str) -> None:
+    store = Store.open(postgres_url.replace("postgresql+psycopg://", "postgresql://"))
+    try:
+        assert store.is_postgresql and store.current_revision() == "0001"
+        assert set(inspect(store.engine).get_table_names()) >= TABLES
+    finally:
+        store.close()
+
+
+def test_open_twice_is_idempotent(store: Store) -> None:
+    again = Store.open(store.url)
+    try:
+        assert again.current_revision() == "0001"
+        with again.session() as session:
+            rows = session.execute(text("SELECT count(*) FROM audit_chain_head")).scalar_one()
+        assert rows == 1
+    finally:
+        again.close()
+
+
+def test_migrations_found_from_package_without_ini() -> None:
+    directory = migrations_directory()
+    assert (directory / "env.py").is_file()
+    assert (directory / "versions" / "0001_initial.py").is_file()
+    cfg = alembic_config()
+    assert cfg.config_file_name is None
+    assert cfg.get_main_option("script_location") == str(directory)
+
+
+def test_sqlite_pragmas_and_private_file(sqlite_store: Store) -> None:
+    with sqlite_store.engine.connect() as conn:
+        assert conn.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+        assert conn.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+    path = sqlite_store.sqlite_path
+    assert path is not None and path.exists()
+    assert path.stat().st_mode & 0o077 == 0
+
+
+def test_session_commits_and_rolls_back(store: Store, clock: ManualClock) -> None:
+    with store.session() as session:
+        session.add(OperatorRow(username="a", display_name="A", password_hash="x", active=True,
+                                created_at=clock()))
+    with pytest.raises(RuntimeError), store.session() as session:
+        session.add(OperatorRow(username="b", display_name="B", password_hash="x",
+                                active=True, created_at=clock()))
+        session.flush()
+        raise RuntimeError("boom")
+    with store.session() as session:
+        names = session.execute(select(OperatorRow.username)).scalars().all()
+    assert names == ["a"]
+
+
+def test_times_are_aware_utc(store: Store) -> None:
+    local = dt.datetime(2025, 3, 3, 9, 30, 0, 123456, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+    with store.session() as session:
+        session.add(OperatorRow(username="t", display_name="T", password_hash="x", active=True,
+                                created_at=local))
+    with store.session() as session:
+        row = session.execute(select(OperatorRow)).scalar_one()
+    assert row.created_at == local
+    assert row.created_at.tzinfo == dt.UTC
+    assert row.created_at.hour == 1 and row.created_at.microsecond == 123456
+
+
+def test_naive_datetimes_refused(sqlite_store: Store) -> None:
+    with pytest.raises(Exception, match="naive"), sqlite_store.session() as session:
+        session.add(OperatorRow(username="n", display_name="N", password_hash="x",
+                                active=True, created_at=dt.datetime(2025, 1, 1)))
+        session.flush()
+
+
+def test_url_handling(tmp_path: Path) -> None:
+    assert default_database_url(tmp_path) == f"sqlite:///{tmp_path / 'workstation.db'}"
+    url = _normalise_url("postgresql://u:p@db.example/hall")
+    assert url.drivername == "postgresql+psycopg"
+    assert _normalise_url("postgresql+psycopg://u@h/d").drivername == "postgresql+psycopg"
+    nested = tmp_path / "a" / "b" / "ws.db"
+    store = Store.open(f"sqlite:///{nested}")
+    try:
+        assert nested.exists()
+    finally:
+        store.close()
+
+
+def test_in_memory_sqlite() -> None:
+    store = Store.open("sqlite://")
+    try:
+        assert store.current_revision() == "0001"
+        assert store.sqlite_path is None
+    finally:
+        store.close()
+
+
+def test_no_plaintext_personal_data_on_disk(
+    tmp_path: Path, cipher: FieldCipher, clock: ManualClock
+) -> None:
+    """Store a licence, a consent and audit events for a named person; grep the raw files."""
+    path = tmp_path / "raw.db"
+    store = Store.open(f"sqlite:///{path}")
+    address = "湖北省赤壁市蒲圻街道金鸡路8号"
+    licences = [make_licence("id_card"), make_licence("household_register")]
+    platform = FakePlatform(licences)
+    audit = AuditLog(store, cipher, "WS-1", clock=clock)
+    consents = ConsentService(store, cipher, audit, platform, "WS-1", clock=clock)
+    cache = LicenceCache(store, cipher, clock=clock)
+    service = LicenceService(platform, cache, audit, "WS-1", clock=clock)
+    applicant = make_applicant()
+    consent = consents.grant(
+        ConsentRequest(applicant, "城乡居民基本医疗保险参保登记", "MATTER-001",
+                       ("id_card", "household_register"), "unified_intake"),
+        operator="clerk1",
+    )
+    result = service.fetch(consent, reason="参保登记核验身份", operator="clerk1")
+    assert len(result.licences) == 2
+    service.thumbnail(consent, licences[0], "打印证照复印件", operator="clerk1")
+    audit.record(AuditKind.IDENTIFICATION, operator="clerk1", holder_id=PERSON_ID,
+                 scenario="unified_intake", details={"method": "card"})
+    audit.record(AuditKind.PRINT, operator="clerk1", holder_id=PERSON_ID,
+                 details={"template": "material_list", "pages": 1})
+
+    needles = {
+        "ID number": PERSON_ID.encode(),
+        "ID number (utf-16)": PERSON_ID.encode("utf-16-le"),
+        "name": PERSON_NAME.encode(),
+        "name (gbk)": PERSON_NAME.encode("gbk"),
+        "name (utf-16)": PERSON_NAME.encode("utf-16-le"),
+        "address": address.encode(),
+    }
+    wal = path.with_name(path.name + "-wal")
+    assert wal.exists() and wal.stat().st_size > 0  # the data is (also) in the WAL now
+    for label, data in {"db": path.read_bytes(), "wal": wal.read_bytes()}.items():
+        assert data, label
+        for what, needle in needles.items():
+            assert needle not in data, f"{what} found in the {label} file"
+    # Sanity: the licence is really there, only encrypted, and the hash is findable.
+    assert cipher.holder_hash(PERSON_ID).encode() in path.read_bytes() + wal.read_bytes()
+    assert cache.lookup(PERSON_ID)[0].licence.holder_name == PERSON_NAME
+
+    store.close()  # checkpoints the WAL into the main file
+    data = path.read_bytes()
+    for what, needle in needles.items():
+        assert needle not in data, f"{what} found in the database after checkpoint"
