@@ -11,7 +11,7 @@ from typing import Any
 
 from printing.templates import TemplateRegistry
 from workstation.manifest import ScenarioManifest
-from workstation.services.model import Matter
+from workstation.services.model import CHINA_TZ, Matter
 from workstation.services.session import SessionManager
 
 _CASE_RE = re.compile(r"^[A-Za-z0-9-]{4,40}$")
@@ -65,5 +65,5 @@ class ScenarioContext:
         return folder
 
     def new_case_number(self) -> str:
-        now = self.clock().astimezone()
+        now = self.clock().astimezone(CHINA_TZ)
         return f"{self.workstation_id}-{now:%Y%m%d-%H%M%S}-{now.microsecond // 1000:03d}"

@@ -22,7 +22,7 @@ from workstation.services.codes import CodeService, TrustListStore
 from workstation.services.consent import ConsentService
 from workstation.services.crypto import FieldCipher
 from workstation.services.licences import LicenceCache, LicenceService, ScopedLicenceService
-from workstation.services.model import Applicant, Matter
+from workstation.services.model import CHINA_TZ, Applicant, Matter
 from workstation.services.operators import Operator, OperatorAccounts
 from workstation.services.platform import PlatformClient, PlatformUnavailable
 from workstation.services.replay import SeenCodes
@@ -57,7 +57,7 @@ class PlatformLink:
     def label(self) -> str:
         if self.online:
             return "平台在线"
-        return f"平台离线（自 {self.since.astimezone():%H:%M} 起）"
+        return f"平台离线（自 {self.since.astimezone(CHINA_TZ):%H:%M} 起）"
 
 
 class _LinkTrackingClient:

@@ -43,7 +43,7 @@ class ScenarioManifest:
     licence_types: tuple[str, ...] = ()
     devices: tuple[str, ...] = ()
     description: str = ""
-    icon: str = ""  # a short glyph shown on the tile
+    icon: str = ""  # one or two characters shown in the tile's badge (default: title[0])
     order: int = 100
     api_version: int = 1
 

@@ -23,7 +23,7 @@ def register_scenarios() -> list[ScenarioManifest]:
                            "social_security_card", "business_licence"),
             devices=("printer_a4",),
             description="录入办事人信息，经授权调取电子证照，证照类材料免提交，生成材料清单",
-            icon="📋",
+            icon="受",
             order=10,
         )
     ]

@@ -16,6 +16,7 @@ from workstation.services.identity import (
     validate_person_name,
 )
 from workstation.services.model import (
+    CHINA_TZ,
     LICENCE_TYPES,
     Applicant,
     HolderKind,
@@ -185,7 +186,7 @@ def material_list_document(
     ]
     offline_note = None
     if offline_as_of is not None:
-        offline_note = f"平台离线，证照数据截至 {offline_as_of.astimezone():%Y-%m-%d %H:%M}"
+        offline_note = f"平台离线，证照数据截至 {offline_as_of.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}"
     return MaterialListDocument(
         matter_name=matter.name,
         matter_code=matter.code,
@@ -197,6 +198,6 @@ def material_list_document(
         workstation_id=workstation_id,
         operator=operator or "",
         items=items,
-        generated_at=generated_at,
+        generated_at=generated_at.astimezone(CHINA_TZ),
         offline_note=offline_note,
     )

@@ -34,7 +34,7 @@ from plugins.unified_intake.logic import (
     validate_applicant,
 )
 from workstation.context import ScenarioContext
-from workstation.services.model import Applicant, HolderKind, Matter
+from workstation.services.model import CHINA_TZ, Applicant, HolderKind, Matter
 from workstation.ui.tasks import TaskRunner
 from workstation.ui.widgets import BusyOverlay, ConsentPanel, FieldRow, Notice, primary_button
 
@@ -120,7 +120,7 @@ class IntakePage(QWidget):
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(2, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(3, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)
         header.setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
         self.table.setWordWrap(True)
         rl.addWidget(self.table)
@@ -186,6 +186,8 @@ class IntakePage(QWidget):
 
     def submit(self) -> None:
         self.notice.clear_message()
+        self.name_field.set_error(None)
+        self.id_field.set_error(None)
         self.matter_error.hide()
         self.consent_panel.hide()
         self.results.hide()
@@ -255,7 +257,7 @@ class IntakePage(QWidget):
         if self.ctx.sessions.current is not None:
             self.ctx.sessions.add_consent(consent)
         assert self.matter is not None
-        today = self.ctx.clock().astimezone().date()
+        today = self.ctx.clock().astimezone(CHINA_TZ).date()
         self.offline_as_of = None
         if error is not None:
             self.notice.show_message(_message(error), "error")
@@ -265,7 +267,7 @@ class IntakePage(QWidget):
         else:
             if result.offline:
                 self.offline_as_of = result.as_of
-                as_of = result.as_of.astimezone().strftime("%Y-%m-%d %H:%M")
+                as_of = result.as_of.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
                 self.offline_marker.show_message(
                     f"离线：电子证照平台暂时无法连接，以下为本机缓存数据（截至 {as_of}）", "offline"
                 )
@@ -281,7 +283,7 @@ class IntakePage(QWidget):
         assert request is not None and self.matter is not None
         operator = self.ctx.operator()
         self.consent_panel.hide()
-        today = self.ctx.clock().astimezone().date()
+        today = self.ctx.clock().astimezone(CHINA_TZ).date()
         matter = self.matter
 
         def declined(_: Any) -> None:
@@ -299,7 +301,9 @@ class IntakePage(QWidget):
         for row, a in enumerate(self.assessments):
             licence = ""
             if a.licence is not None:
-                licence = f"{a.licence.type_name}\n{a.licence.licence_id}"
+                # a zero-width space after each dot lets the long identifier wrap
+                ident = a.licence.licence_id.replace(".", ".\u200b")
+                licence = f"{a.licence.type_name}\n{ident}"
             cells = [str(row + 1), a.material.name, a.label, licence, a.reason]
             for col, text in enumerate(cells):
                 item = QTableWidgetItem(text)

@@ -22,6 +22,7 @@ from sqlalchemy import select
 from workstation.services.audit import AuditKind, AuditLog, check_no_personal_data, utc_now
 from workstation.services.crypto import FieldCipher
 from workstation.services.model import (
+    CHINA_TZ,
     LICENCE_TYPES,
     Applicant,
     HolderKind,
@@ -36,8 +37,6 @@ log = logging.getLogger(__name__)
 Clock = Callable[[], dt.datetime]
 DEFAULT_VALIDITY = dt.timedelta(minutes=30)
 MAX_VALIDITY = dt.timedelta(days=1)
-# China has no daylight saving time: a fixed offset shows the same HH:MM as the hall's clocks.
-CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
 DEFAULT_REQUESTER = "本政务服务窗口"
 
 

@@ -8,6 +8,10 @@ from enum import StrEnum
 
 from workstation.services.identity import mask_id_number, mask_name
 
+# China Standard Time (no daylight saving): every time shown to a person or printed uses it,
+# whatever the machine's own time zone.
+CHINA_TZ = dt.timezone(dt.timedelta(hours=8), "CST")
+
 
 class HolderKind(StrEnum):
     PERSON = "person"

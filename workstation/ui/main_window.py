@@ -30,7 +30,7 @@ from PyQt6.QtWidgets import (
 
 from workstation.manifest import Audience, ScenarioManifest
 from workstation.plugins import PluginLoadError, resolve_factory
-from workstation.services.model import LICENCE_TYPES
+from workstation.services.model import CHINA_TZ, LICENCE_TYPES
 from workstation.services.session import ApplicantSession
 from workstation.ui.kiosk import CountdownOverlay, IdleWatcher
 from workstation.ui.tasks import TaskRunner
@@ -124,7 +124,7 @@ class ApplicantPanel(QWidget):
         lines = []
         assert session is not None
         for c in session.consents:
-            until = c.expires_at.astimezone().strftime("%H:%M")
+            until = c.expires_at.astimezone(CHINA_TZ).strftime("%H:%M")
             types = "、".join(LICENCE_TYPES[t].name for t in c.request.licence_types)
             lines.append(f"• {c.request.purpose}：{types}（至 {until}）")
         self.consents.setText("已授权：\n" + "\n".join(lines) if lines else "尚未授权调取证照")
@@ -172,8 +172,10 @@ class LauncherPage(QWidget):
             self._layout.addWidget(title)
             grid_host = QWidget()
             grid = QGridLayout(grid_host)
+            for col in range(columns):
+                grid.setColumnStretch(col, 1)
             for i, m in enumerate(manifests):
-                tile = self._tile(f"{m.icon}  {m.title}".strip(), m.description)
+                tile = self._tile(m.title, m.description, m.icon or m.title[:1])
                 tile.clicked.connect(lambda _c=False, sid=m.id: self.open_scenario.emit(sid))
                 self.tiles[m.id] = tile
                 grid.addWidget(tile, i // columns, i % columns)
@@ -184,9 +186,11 @@ class LauncherPage(QWidget):
             self._layout.addWidget(title)
             grid_host = QWidget()
             grid = QGridLayout(grid_host)
+            for col in range(columns):
+                grid.setColumnStretch(col, 1)
             for i, f in enumerate(failures):
                 name = f.title or f.scenario_id or f.plugin
-                tile = self._tile(f"⚠  {name}", f"加载失败：{f.message}")
+                tile = self._tile(name, f"加载失败：{f.message}", "!")
                 tile.setProperty("failed", True)
                 msg = f"插件 {f.plugin}（{f.stage}）加载失败：\n{f.message}"
                 tile.clicked.connect(lambda _c=False, m=msg: self.show_error.emit(m))
@@ -204,17 +208,24 @@ class LauncherPage(QWidget):
             tile.style().polish(tile)
 
     @staticmethod
-    def _tile(title: str, description: str) -> QPushButton:
+    def _tile(title: str, description: str, badge: str) -> QPushButton:
         tile = QPushButton()
         tile.setObjectName("Tile")
         tile.setCursor(Qt.CursorShape.PointingHandCursor)
         layout = QVBoxLayout(tile)
+        head = QHBoxLayout()
+        icon = QLabel(badge[:2])
+        icon.setObjectName("TileIcon")
+        icon.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        icon.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
         t = QLabel(f"<b>{title}</b>")
         t.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
+        head.addWidget(icon)
+        head.addWidget(t, 1)
         d = QLabel(description)
         d.setWordWrap(True)
         d.setAttribute(Qt.WidgetAttribute.WA_TransparentForMouseEvents)
-        layout.addWidget(t)
+        layout.addLayout(head)
         layout.addWidget(d)
         tile.setAccessibleName(title)
         return tile
@@ -567,4 +578,4 @@ def _app() -> Any:
 
 
 def local_time(value: dt.datetime) -> str:
-    return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")

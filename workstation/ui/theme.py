@@ -22,6 +22,9 @@ QMainWindow, #Page { background: #f4f6f8; }
         padding: 12px; }
 #Tile:hover { border-color: #b71c1c; }
 #Tile[failed="true"] { background: #fff4f4; border: 1px dashed #c62828; color: #8a1c1c; }
+#TileIcon { background: #b71c1c; color: white; border-radius: 6px; font-weight: bold;
+            min-width: 40px; max-width: 40px; min-height: 40px; max-height: 40px; }
+#Tile[failed="true"] #TileIcon { background: #c62828; }
 #GroupTitle { font-weight: bold; color: #52606d; }
 #ApplicantPanel { background: white; border-left: 1px solid #d0d7de; }
 #FieldError { color: #c62828; }
