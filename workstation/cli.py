@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
 import sys
 import time
@@ -148,6 +147,8 @@ def _open_demo_phone(window: Any) -> None:
 
 
 def _plugins(config: Config, *, as_json: bool) -> int:
+    import json
+
     from workstation.plugins import load_plugins
 
     loaded = load_plugins(blocked=config.blocked_plugins)

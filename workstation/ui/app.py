@@ -22,11 +22,14 @@ FIRST_PAINT_ENV = "MIANZHENG_EXIT_AFTER_FIRST_PAINT"  # benchmarks: print ms to 
 
 
 class _FirstPaint(QObject):
-    def __init__(self, started: float, quit_after: bool) -> None:
+    """Notices the window's first paint: logs it and then runs ``then`` once."""
+
+    def __init__(self, started: float, quit_after: bool, then: Callable[[], None]) -> None:
         super().__init__()
         self.started = started
         self.quit_after = quit_after
         self.seen = False
+        self._then = then
 
     def eventFilter(self, obj: QObject | None, event: QEvent | None) -> bool:
         if not self.seen and event is not None and event.type() == QEvent.Type.Paint:
@@ -36,6 +39,7 @@ class _FirstPaint(QObject):
             if self.quit_after:
                 print(f"first_paint_ms={ms:.1f}", flush=True)
                 QTimer.singleShot(0, QApplication.quit)
+            QTimer.singleShot(0, self._then)
         return False
 
 
@@ -52,16 +56,6 @@ def run_gui(
     app.setApplicationName("免证办工作台")
     apply_theme(app, kiosk=kiosk)
     window = MainWindow(kiosk=kiosk)
-    first_paint = _FirstPaint(started, bool(os.environ.get(FIRST_PAINT_ENV)))
-    window.installEventFilter(first_paint)
-    if kiosk:
-        screen = app.primaryScreen()
-        if screen is not None:  # without a window manager, size before going full screen
-            window.setGeometry(screen.geometry())
-        window.showFullScreen()
-    else:
-        window.resize(1280, 800)
-        window.show()
 
     def attach(core: Any) -> None:
         window.attach(core)
@@ -72,7 +66,27 @@ def run_gui(
         log.error("workstation failed to start: %s", exc)
         window.starting.setText(f"工作台启动失败：\n{exc}")
 
-    window.tasks.submit(build_core, attach, failed)
+    building: list[bool] = []
+
+    def build() -> None:
+        # The core (database, plugins, ~0.5 s of imports) is built after the first paint, so
+        # its imports do not compete with the window for the interpreter.
+        if not building:
+            building.append(True)
+            window.tasks.submit(build_core, attach, failed)
+
+    first_paint = _FirstPaint(started, bool(os.environ.get(FIRST_PAINT_ENV)), build)
+    window.installEventFilter(first_paint)
+    QTimer.singleShot(1000, build)  # in case the window is never painted (minimised)
+    if kiosk:
+        screen = app.primaryScreen()
+        if screen is not None:  # without a window manager, size before going full screen
+            window.setGeometry(screen.geometry())
+        window.showFullScreen()
+    else:
+        window.resize(1280, 800)
+        window.show()
+
     code = app.exec()
     window.tasks.wait_for_done(10000)
     if window.core is not None:

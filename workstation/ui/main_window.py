@@ -7,14 +7,14 @@ applicant's data.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QCloseEvent, QResizeEvent
 from PyQt6.QtWidgets import (
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QLabel,
@@ -28,19 +28,20 @@ from PyQt6.QtWidgets import (
     QWidget,
 )
 
-from workstation.manifest import Audience, ScenarioManifest
-from workstation.plugins import PluginLoadError, resolve_factory
-from workstation.services.model import CHINA_TZ, LICENCE_TYPES
-from workstation.services.session import ApplicantSession
 from workstation.ui.kiosk import CountdownOverlay, IdleWatcher
 from workstation.ui.tasks import TaskRunner
 from workstation.ui.widgets import BusyOverlay, FieldRow, Notice, primary_button
+
+if TYPE_CHECKING:  # the core's modules are imported when it arrives, after the first paint
+    from workstation.manifest import Audience, ScenarioManifest
+    from workstation.plugins import PluginLoadError
+    from workstation.services.session import ApplicantSession
 
 log = logging.getLogger(__name__)
 
 
 class _Bridge(QObject):
-    """Carries core callbacks (any thread) to the GUI thread as queued signals."""
+    """Carries core callbacks to the GUI thread (directly from it, queued from workers)."""
 
     session_changed = pyqtSignal(str)
     link_changed = pyqtSignal()
@@ -121,6 +122,8 @@ class ApplicantPanel(QWidget):
             f"{name}（{kind}）\n{label}：{applicant.masked_id}\n"
             f"核验方式：{applicant.identified_by.label}"
         )
+        from workstation.services.model import CHINA_TZ, LICENCE_TYPES
+
         lines = []
         assert session is not None
         for c in session.consents:
@@ -258,18 +261,22 @@ class MainWindow(QMainWindow):
         self.current_scenario: str | None = None
         self.error_dialog: Callable[[str], None] = self._show_error_page
         self._bridge = _Bridge()
-        queued = Qt.ConnectionType.QueuedConnection
-        self._bridge.session_changed.connect(self._refresh_session, queued)
-        self._bridge.link_changed.connect(self._refresh_status, queued)
+        # Auto connection: direct when the core calls from the GUI thread (session changes
+        # always do, so pages close before anything else runs), queued from worker threads
+        # (the platform link changes during background calls).
+        self._bridge.session_changed.connect(self._refresh_session)
+        self._bridge.link_changed.connect(self._refresh_status)
         self.setWindowTitle(title)
 
-        central = QWidget()
-        root = QVBoxLayout(central)
+        # Only the frame is built before the first paint: the first use of a Qt.* enum costs
+        # ~16 ms (PyQt6 builds the whole namespace) and the pages ~20 ms more; they are built
+        # by build_body() when the core arrives.
+        self._central = QWidget()
+        root = QVBoxLayout(self._central)
         root.setContentsMargins(0, 0, 0, 0)
         root.setSpacing(0)
-        header = QWidget()
+        header = QFrame()
         header.setObjectName("Header")
-        header.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
         hl = QHBoxLayout(header)
         self.home_button = QPushButton("⌂ 首页")
         self.title_label = QLabel(title)
@@ -285,28 +292,14 @@ class MainWindow(QMainWindow):
         self.banner = Notice()
         self.banner.setContentsMargins(8, 4, 8, 4)
         root.addWidget(self.banner)
-
-        body = QHBoxLayout()
-        body.setContentsMargins(0, 0, 0, 0)
+        self._body = QHBoxLayout()
+        self._body.setContentsMargins(0, 0, 0, 0)
         self.stack = QStackedWidget()
-        self.starting = QLabel("正在启动，请稍候…")
-        self.starting.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.sign_in = SignInPage()
-        self.launcher = LauncherPage()
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setWidget(self.launcher)
-        self.launcher_scroll = scroll
-        for w in (self.starting, self.sign_in, scroll):
-            self.stack.addWidget(w)
-        self.applicant_panel = ApplicantPanel(kiosk)
-        self.applicant_panel.setFixedWidth(320 if not kiosk else 420)
-        body.addWidget(self.stack, 1)
-        body.addWidget(self.applicant_panel)
-        body_host = QWidget()
-        body_host.setLayout(body)
-        root.addWidget(body_host, 1)
-        self.setCentralWidget(central)
+        self.starting = QLabel("<br><br><p align='center'>正在启动，请稍候…</p>")
+        self.stack.addWidget(self.starting)
+        self._body.addWidget(self.stack, 1)
+        root.addLayout(self._body, 1)
+        self.setCentralWidget(self._central)
 
         self.link_label = QLabel("平台：连接中…")
         self.device_label = QLabel()
@@ -316,9 +309,33 @@ class MainWindow(QMainWindow):
         status.addWidget(self.device_label)
         status.addPermanentWidget(self.operator_label)
         self.setStatusBar(status)
+        self.home_button.setVisible(False)
+        self.sign_out_button.setVisible(False)
+        self.home_button.clicked.connect(self.go_home)
+        self.sign_out_button.clicked.connect(self.sign_out)
+        self.scan_error.connect(lambda m: self.banner.show_message(m, "error"))
+        self._built = False
 
-        self.busy = BusyOverlay(central)
-        self.countdown = CountdownOverlay(central)
+    def build_body(self) -> None:
+        """Build the pages, the applicant panel and the overlays (once)."""
+        if self._built:
+            return
+        self._built = True
+        kiosk = self.kiosk
+        self.sign_in = SignInPage()
+        self.launcher = LauncherPage()
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setWidget(self.launcher)
+        self.launcher_scroll = scroll
+        for w in (self.sign_in, scroll):
+            self.stack.addWidget(w)
+        self.applicant_panel = ApplicantPanel(kiosk)
+        self.applicant_panel.setFixedWidth(320 if not kiosk else 420)
+        self._body.addWidget(self.applicant_panel)
+
+        self.busy = BusyOverlay(self._central)
+        self.countdown = CountdownOverlay(self._central)
         self.idle = IdleWatcher(60, 10, self)
         self.idle.countdown.connect(self.countdown.show_seconds)
         self.idle.expired.connect(self._idle_expired)
@@ -327,20 +344,18 @@ class MainWindow(QMainWindow):
         self._health_timer = QTimer(self)
         self._health_timer.timeout.connect(self.check_platform)
 
-        self.scan_error.connect(lambda m: self.banner.show_message(m, "error"))
-        self.home_button.clicked.connect(self.go_home)
-        self.sign_out_button.clicked.connect(self.sign_out)
         self.sign_in.submitted.connect(self._sign_in)
         self.launcher.open_scenario.connect(self.open_scenario)
         self.launcher.show_error.connect(lambda m: self.error_dialog(m))
         self.applicant_panel.finish_requested.connect(lambda: self.end_session("finished"))
-        self.home_button.setVisible(False)
-        self.sign_out_button.setVisible(False)
 
     # -- start-up -------------------------------------------------------------------------
 
     def attach(self, core: Any) -> None:
         """Connect a ready core (built off the GUI thread) and show the first page."""
+        self.build_body()
+        from workstation.manifest import Audience
+
         self.core = core
         cfg = core.config
         suffix = "（自助）" if self.kiosk else ""
@@ -420,6 +435,8 @@ class MainWindow(QMainWindow):
         page = self.pages.get(scenario_id)
         if page is None:
             try:
+                from workstation.plugins import resolve_factory
+
                 factory = resolve_factory(manifest.page)
                 page = factory(self.core.context_for(manifest))
                 if not isinstance(page, QWidget):
@@ -546,13 +563,13 @@ class MainWindow(QMainWindow):
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         super().resizeEvent(event)
-        central = self.centralWidget()
-        if self.busy.isVisible() and central is not None:
-            self.busy.setGeometry(central.rect())
+        if self._built and self.busy.isVisible():
+            self.busy.setGeometry(self._central.rect())
 
     def closeEvent(self, event: QCloseEvent | None) -> None:
-        self.idle.stop()
-        self._health_timer.stop()
+        if self._built:
+            self.idle.stop()
+            self._health_timer.stop()
         self.close_pages()
         if self.core is not None:
             self.core.sessions.end("shutdown")
@@ -575,7 +592,3 @@ def _app() -> Any:
     from PyQt6.QtWidgets import QApplication
 
     return QApplication.instance()
-
-
-def local_time(value: dt.datetime) -> str:
-    return value.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
