@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from pypdf import PdfReader
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QCoreApplication, Qt
 
 from plugins.unified_intake.logic import MaterialState
 from plugins.unified_intake.page import IntakePage
@@ -273,3 +273,86 @@ def test_clerk_must_sign_in_and_bad_password_is_refused(qtbot, core, window):
     qtbot.mouseClick(win.sign_out_button, Qt.MouseButton.LeftButton)
     assert win.stack.currentWidget() is win.sign_in
     assert core.operator is None
+
+
+def test_no_personal_data_in_database_files_or_logs(qtbot, core, window, sandbox, caplog):
+    """GIVEN a full S2 case with logging at DEBUG
+    WHEN the database files, the case folder and the log records are read raw
+    THEN neither the applicant's ID number nor name appears anywhere in plaintext."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    person = sandbox.world.person_with_all_licences
+    page = open_intake(qtbot, window(core))
+    fill(page, name=person.name, holder_id=person.id_number, matter=MATTER_PROPERTY)
+    submit_and_consent(qtbot, page)
+    qtbot.mouseClick(page.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.document_path is not None, timeout=15000)
+    secrets = [person.id_number.encode(), person.name.encode("utf-8"),
+               person.name.encode("utf-16-le"), person.name.encode("gbk")]
+    files = [p for p in core.config.data_dir.rglob("*") if p.is_file()]
+    assert any(p.name.startswith("workstation.db") for p in files)
+    for path in files:
+        raw = path.read_bytes()
+        for secret in secrets:
+            assert secret not in raw, f"{secret!r} in {path.name}"
+    pdf_text = "".join(p.extract_text() for p in PdfReader(page.document_path).pages)
+    assert person.id_number not in pdf_text and person.name not in pdf_text
+    for record in caplog.records:
+        message = record.getMessage()
+        assert person.id_number not in message and person.name not in message
+
+
+def test_cancel_a_slow_fetch(qtbot, core, window, sandbox):
+    person = sandbox.world.person_with_all_licences
+    page = open_intake(qtbot, window(core))
+    fill(page, name=person.name, holder_id=person.id_number, matter=MATTER_PROPERTY)
+    qtbot.mouseClick(page.submit_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.consent_panel.isVisible(), timeout=10000)
+    sandbox.faults.update({"latency_ms": 1500})
+    qtbot.mouseClick(page.consent_panel.accept_button, Qt.MouseButton.LeftButton)
+    assert page.busy.isVisible() and page.busy.cancel_button.isVisible()
+    qtbot.mouseClick(page.busy.cancel_button, Qt.MouseButton.LeftButton)
+    assert not page.busy.isVisible()
+    page.tasks.wait_for_done(10000)  # the call itself finishes; its result must not show
+    QCoreApplication.processEvents()  # delivers the queued result signal
+    assert not page.results.isVisible()
+    assert not page.busy.isVisible()
+
+
+def test_slow_platform_beyond_timeout_counts_as_offline(qtbot, make_core, window, sandbox,
+                                                       ws_config):
+    from dataclasses import replace
+
+    person = sandbox.world.person_with_all_licences
+    core = make_core(platform=replace(ws_config.platform, timeout_s=0.5))
+    page = open_intake(qtbot, window(core))
+    fill(page, name=person.name, holder_id=person.id_number, matter=MATTER_PROPERTY)
+    submit_and_consent(qtbot, page)  # online: caches the licences
+    sandbox.faults.update({"latency_ms": 1200})
+    submit_and_consent(qtbot, page)
+    assert "离线" in page.offline_marker.text()
+    assert states(page)["申请人身份证明"] is MaterialState.PROVIDED
+
+
+def test_scoped_services_refuse_undeclared_licence_types(core, sandbox):
+    from workstation.services.consent import ConsentRequest
+    from workstation.services.licences import ScopeError
+    from workstation.services.model import Applicant, HolderKind, IdentifiedBy
+
+    manifest = ScenarioManifest(id="narrow", title="只查身份证", audiences=(Audience.CLERK,),
+                                page="x:y", licence_types=("id_card",))
+    ctx = core.context_for(manifest)
+    person = sandbox.world.person_with_all_licences
+    applicant = Applicant(HolderKind.PERSON, person.id_number, person.name, IdentifiedBy.CLERK)
+    consent = core.consents.grant(ConsentRequest(
+        applicant=applicant, purpose="测试", matter_code="T-1",
+        licence_types=("id_card", "property_cert"), scenario="narrow",
+    ), operator="demo")
+    with pytest.raises(ScopeError) as err:
+        ctx.licences.fetch(consent, ["property_cert"], reason="测试", operator="demo")
+    assert "narrow" in err.value.message and "不动产权证书" in err.value.message
+    assert any(e.kind == "scope_refused" for e in core.audit.events(limit=10))
+    assert [e for e in sandbox.access_log if e.holder_id == person.id_number] == []
+    got = ctx.licences.fetch(consent, ["id_card"], reason="测试", operator="demo")
+    assert [lic.type_key for lic in got.licences] == ["id_card"]

@@ -1,0 +1,97 @@
+"""The `mianzheng` command on a real data directory."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from workstation.cli import main
+from workstation.services.audit import AuditLog
+from workstation.services.crypto import FieldCipher
+from workstation.services.licences import LicenceCache
+from workstation.services.model import HolderKind, Licence
+from workstation.services.store import Store
+
+
+@pytest.fixture
+def config_file(tmp_path: Path) -> Path:
+    f = tmp_path / "ws.toml"
+    f.write_text(
+        f'workstation_id = "CLI-01"\ndata_dir = "{tmp_path / "data"}"\n'
+        '[platform]\nbase_url = "http://127.0.0.1:9"\n',
+        encoding="utf-8",
+    )
+    return f
+
+
+def _open(tmp_path: Path) -> tuple[FieldCipher, Store]:
+    data = tmp_path / "data"
+    data.mkdir(exist_ok=True)
+    cipher = FieldCipher.from_key_file(data / "field-keys.json")
+    return cipher, Store.open(f"sqlite:///{data / 'workstation.db'}")
+
+
+def test_audit_verify_ok_then_broken(tmp_path, config_file, capsys):
+    cipher, store = _open(tmp_path)
+    audit = AuditLog(store, cipher, "CLI-01")
+    for i in range(5):
+        audit.record("identification", operator="demo", holder_id="11010519491231002X",
+                     details={"method": "clerk", "n": i})
+    store.close()
+    assert main(["--config", str(config_file), "audit", "verify"]) == 0
+    assert "OK: 5" in capsys.readouterr().out
+
+    db = sqlite3.connect(tmp_path / "data" / "workstation.db")
+    db.execute("UPDATE audit_events SET operator = 'mallory' WHERE seq = 3")
+    db.commit()
+    db.close()
+    assert main(["--config", str(config_file), "audit", "verify"]) == 1
+    out = capsys.readouterr().out
+    assert "BROKEN" in out and "3" in out
+
+
+def test_cache_stats_and_purge(tmp_path, config_file, capsys):
+    cipher, store = _open(tmp_path)
+    now = dt.datetime.now(dt.UTC)
+    cache = LicenceCache(store, cipher, clock=lambda: now)
+    from workstation.services.identity import credit_check_char
+    from workstation.services.licence_ids import make_licence_id
+
+    issuer = "11421281MB1541441" + credit_check_char("11421281MB1541441")
+    entries = [("id_card", now), ("property_cert", now - dt.timedelta(days=3))]
+    for i, (t, fetched) in enumerate(entries):
+        cache.put(Licence(
+            licence_id=make_licence_id("111000000000131433", issuer, i + 1), type_key=t,
+            holder_kind=HolderKind.PERSON, holder_id="11010519491231002X", holder_name="张三",
+            issuer="赤壁市公安局", issuer_code=issuer, issued_on=dt.date(2020, 1, 1),
+            valid_from=dt.date(2020, 1, 1), valid_until=None, fields={},
+        ), None, fetched)
+    store.close()
+    assert main(["--config", str(config_file), "cache", "stats"]) == 0
+    out = capsys.readouterr().out
+    assert "cached licences: 2" in out and "live 1" in out and "expired 1" in out
+    assert main(["--config", str(config_file), "cache", "purge"]) == 0
+    assert "purged 1" in capsys.readouterr().out
+    assert main(["--config", str(config_file), "cache", "purge", "--all"]) == 0
+    assert "purged 1" in capsys.readouterr().out
+
+
+def test_sandbox_command_serves_http(tmp_path):
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "workstation.cli", "sandbox", "--port", "0"],
+        stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = proc.stdout.readline().strip()
+        assert url.startswith("http://127.0.0.1:")
+        assert httpx.get(f"{url}/api/v1/health", timeout=5).json()["status"] == "ok"
+    finally:
+        proc.terminate()
+        assert proc.wait(10) == 0
