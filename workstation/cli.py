@@ -44,6 +44,18 @@ def _parser() -> argparse.ArgumentParser:
     audit_sub = audit.add_subparsers(dest="audit_command", required=True)
     audit_sub.add_parser("verify", help="verify the hash chain / 校验哈希链")
 
+    ops = sub.add_parser("operators", help="clerk accounts / 窗口人员账号")
+    ops_sub = ops.add_subparsers(dest="operators_command", required=True)
+    ops_sub.add_parser("list", help="list accounts / 列出账号")
+    add = ops_sub.add_parser("add", help="create an account / 新建账号")
+    add.add_argument("username")
+    add.add_argument("--name", required=True, help="display name / 姓名")
+    passwd = ops_sub.add_parser("passwd", help="set a password / 设置密码")
+    passwd.add_argument("username")
+    for verb in ("disable", "enable"):
+        p_ = ops_sub.add_parser(verb, help=f"{verb} an account")
+        p_.add_argument("username")
+
     cache = sub.add_parser("cache", help="offline licence cache / 离线证照缓存")
     cache_sub = cache.add_subparsers(dest="cache_command", required=True)
     cache_sub.add_parser("stats", help="show statistics / 统计")
@@ -62,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     # httpx logs request URLs at INFO, and those carry licence ids and consent references
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     config_path = getattr(args, "run_config", None) or args.config
     try:
         config = load_config(config_path)
@@ -78,6 +91,8 @@ def main(argv: list[str] | None = None) -> int:
         return _plugins(config, as_json=args.json)
     if args.command == "audit":
         return _audit_verify(config)
+    if args.command == "operators":
+        return _operators(config, args)
     if args.command == "cache":
         return _cache(config, args.cache_command, purge_all=getattr(args, "all", False))
     return 2
@@ -140,7 +155,8 @@ def _open_demo_phone(window: Any) -> None:
     phone = DemoPhone(
         people, lambda holder_id: core.platform.issue_code(holder_id).code, window.code_scanned
     )
-    phone.move(window.geometry().right() - 400, window.geometry().top() + 80)
+    screen = window.screen().availableGeometry()
+    phone.move(screen.right() - 400, screen.top() + 80)
     phone.show()
     phone.refresh()
     window.demo_phone = phone
@@ -202,6 +218,47 @@ def _audit_verify(config: Config) -> int:
         f"{result.first_broken_seq}: {result.reason}"
     )
     return 1
+
+
+def _read_password() -> str:
+    """The new password: twice from the terminal, or one line from a pipe (scripts)."""
+    import getpass
+
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\n")
+    first = getpass.getpass("密码 / password: ")
+    if getpass.getpass("再次输入 / again: ") != first:
+        raise ValueError("两次输入的密码不一致 / the passwords differ")
+    return first
+
+
+def _operators(config: Config, args: argparse.Namespace) -> int:
+    from workstation.services.audit import AuditLog
+    from workstation.services.operators import OperatorAccounts, OperatorError
+
+    cipher, store = _open_store(config)
+    try:
+        accounts = OperatorAccounts(store, AuditLog(store, cipher, config.workstation_id))
+        command = args.operators_command
+        if command == "list":
+            for op in accounts.list():
+                state = "启用 active" if op.active else "停用 disabled"
+                print(f"{op.username}\t{op.display_name}\t{state}")
+            return 0
+        try:
+            if command == "add":
+                accounts.create(args.username, args.name, _read_password(), created_by="cli")
+            elif command == "passwd":
+                accounts.set_password(args.username, _read_password(), changed_by="cli")
+            else:
+                accounts.set_active(args.username, command == "enable", changed_by="cli")
+        except (OperatorError, ValueError) as exc:
+            print(f"错误 / error: {getattr(exc, 'message', exc)}", file=sys.stderr)
+            return 1
+        print(f"OK: {args.username}")
+        return 0
+    finally:
+        store.close()
 
 
 def _cache(config: Config, command: str, *, purge_all: bool) -> int:

@@ -61,7 +61,9 @@ class Config:
     mode: str = "clerk"  # "clerk" or "kiosk"
     data_dir: Path = field(default_factory=lambda: default_data_dir())
     database_url: str = ""  # empty = SQLite file in data_dir
-    demo_operator: bool = True  # create operator "demo" / "demo1234" on first run (sandbox only)
+    # Create operator "demo" / "demo1234" on first run. None = only on the embedded sandbox, so a
+    # workstation on the real platforms never has an account with a published password.
+    demo_operator: bool | None = None
     blocked_plugins: tuple[str, ...] = ()
     platform: PlatformConfig = field(default_factory=PlatformConfig)
     kiosk: KioskConfig = field(default_factory=KioskConfig)
@@ -79,6 +81,12 @@ class Config:
     @property
     def case_dir(self) -> Path:
         return self.data_dir / "cases"
+
+    @property
+    def wants_demo_operator(self) -> bool:
+        if self.demo_operator is None:
+            return self.platform.base_url == EMBEDDED
+        return self.demo_operator
 
     @property
     def kiosk_mode(self) -> bool:

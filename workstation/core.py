@@ -142,7 +142,7 @@ class Workstation:
         self.sessions = SessionManager(
             on_started=self._session_started, on_ended=self._session_ended, clock=clock
         )
-        if config.demo_operator:
+        if config.wants_demo_operator:
             self.operators.ensure_default("demo", "demo1234", display_name="演示窗口人员")
 
     # -- sessions -------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from workstation.plugins import load_plugins
 def ws_config(tmp_path: Path, sandbox: Any) -> Config:
     return Config(
         workstation_id="TEST-01",
+        demo_operator=True,
         data_dir=tmp_path / "data",
         platform=PlatformConfig(base_url=sandbox.url, timeout_s=3.0, health_interval_s=3600),
         kiosk=KioskConfig(idle_timeout_s=60, countdown_s=10),

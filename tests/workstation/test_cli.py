@@ -95,3 +95,32 @@ def test_sandbox_command_serves_http(tmp_path):
     finally:
         proc.terminate()
         assert proc.wait(10) == 0
+
+
+def test_operator_accounts_from_the_command_line(tmp_path, config_file, capsys, monkeypatch):
+    import io
+
+    monkeypatch.setattr("sys.stdin", io.StringIO("s3cret-pass\n"))
+    assert main(["--config", str(config_file), "operators", "add", "wangfang",
+                 "--name", "王芳"]) == 0
+    assert main(["--config", str(config_file), "operators", "list"]) == 0
+    assert "wangfang\t王芳\t启用" in capsys.readouterr().out
+    monkeypatch.setattr("sys.stdin", io.StringIO("x\n"))
+    assert main(["--config", str(config_file), "operators", "add", "lisi", "--name", "李四"]) == 1
+    assert "密码至少" in capsys.readouterr().err
+    assert main(["--config", str(config_file), "operators", "disable", "wangfang"]) == 0
+
+    from workstation.services.operators import OperatorAccounts, SignInError
+
+    cipher, store = _open(tmp_path)
+    accounts = OperatorAccounts(store, AuditLog(store, cipher, "CLI-01"))
+    with pytest.raises(SignInError):
+        accounts.authenticate("wangfang", "s3cret-pass")
+    store.close()
+
+
+def test_no_demo_account_against_real_platforms(tmp_path, config_file):
+    from workstation.config import load_config
+
+    assert not load_config(config_file).wants_demo_operator
+    assert load_config(None).wants_demo_operator

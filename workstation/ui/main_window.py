@@ -63,12 +63,15 @@ class SignInPage(QWidget):
         self.password = FieldRow("密码")
         self.password.edit.setEchoMode(QLineEdit.EchoMode.Password)
         self.notice = Notice()
+        self.hint = QLabel("演示环境账号：demo　密码：demo1234")
+        self.hint.hide()
         self.button = primary_button("登录")
         layout.addWidget(title)
         layout.addWidget(self.username)
         layout.addWidget(self.password)
         layout.addWidget(self.notice)
         layout.addWidget(self.button)
+        layout.addWidget(self.hint)
         outer.addWidget(box, alignment=Qt.AlignmentFlag.AlignHCenter)
         outer.addStretch(2)
         self.button.clicked.connect(self._submit)
@@ -358,6 +361,7 @@ class MainWindow(QMainWindow):
 
         self.core = core
         cfg = core.config
+        self.sign_in.hint.setVisible(cfg.wants_demo_operator)
         suffix = "（自助）" if self.kiosk else ""
         self.station_label.setText(f"工作站 {cfg.workstation_id}{suffix}")
         self.device_label.setText(
