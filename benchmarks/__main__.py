@@ -158,7 +158,8 @@ def bench_intake_fetch(runs: int = 30) -> dict[str, float]:
     with EmbeddedSandbox() as sandbox, tempfile.TemporaryDirectory() as tmp:
         people = httpx.get(f"{sandbox.url}/sandbox/people",
                            params={"limit": runs, "kind": "person"}).json()["holders"]
-        cfg = Config(data_dir=Path(tmp), platform=PlatformConfig(base_url=sandbox.url,
+        cfg = Config(data_dir=Path(tmp), demo_operator=True,
+                     platform=PlatformConfig(base_url=sandbox.url,
                                                                  health_interval_s=3600))
         core = Workstation(cfg, sandbox.url, load_plugins())
         core.sign_in("demo", "demo1234")

@@ -56,6 +56,7 @@ def main(out: Path) -> None:
             apply_theme(app, kiosk=kiosk)
             cfg = Config(
                 data_dir=data / ("k" if kiosk else "c"), mode="kiosk" if kiosk else "clerk",
+                demo_operator=True,
                 platform=PlatformConfig(base_url=server.url, health_interval_s=3600),
             )
             core = Workstation(cfg, server.url, load_plugins())
