@@ -50,6 +50,7 @@ lint: $(STAMPS)/venv
 
 test: $(STAMPS)/venv
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	QT_QPA_PLATFORM=offscreen $(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(STAMPS)/venv

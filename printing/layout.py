@@ -317,7 +317,7 @@ class CJKParagraph(Paragraph):
                 textColor=style.textColor, lines=[], ascent=style.fontSize,
                 descent=-0.2 * style.fontSize,
             )
-        if hasattr(self, "blPara") and getattr(self, "_splitpara", 0):
+        if hasattr(self, "blPara") and getattr(self, "_splitpara", False):
             return self.blPara
         auto_leading = getattr(self, "autoLeading", getattr(style, "autoLeading", ""))
         return cjk_frag_split(frags, maxWidths, auto_leading not in ("", "off"))

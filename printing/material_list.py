@@ -174,7 +174,9 @@ def _licence_cell(item: MaterialListItem, st: DocStyles) -> object:
 def _materials_table(items: Sequence[MaterialListItem], st: DocStyles) -> Table:
     widths = [11 * mm, 42 * mm, 28 * mm, 60 * mm]
     widths.append(_FRAME_W - sum(widths))
-    header = [para(h, st.cell_header) for h in ("序号", "材料名称", "提交方式", "电子证照", "备注")]
+    header: list[object] = [
+        para(h, st.cell_header) for h in ("序号", "材料名称", "提交方式", "电子证照", "备注")
+    ]
     rows: list[list[object]] = [header]
     for n, item in enumerate(items, start=1):
         rows.append([

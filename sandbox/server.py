@@ -586,7 +586,8 @@ class SandboxServer:
         reason = self._reason(data.get("reason"))
         found = self.world.licences_of(holder_id, types)
         today = self.clock().date()
-        for lic in found or [None]:
+        entries: list[Licence | None] = list(found) or [None]
+        for lic in entries:
             self._record(req, consent, reason, holder_id, lic.licence_id if lic else None,
                          "search")
         return _Response.json({"licences": [licence_to_json(lic, today) for lic in found]})

@@ -676,6 +676,7 @@ class _Builder:
             return None
 
         earliest = _add_years(c.birth_date, 16)
+        until: dt.date | None
         if expired:
             # A 10- or 20-year card that ran out a little while ago and was not renewed.
             until = self.as_of - dt.timedelta(days=self.rng.randint(10, 300))

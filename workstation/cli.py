@@ -168,7 +168,7 @@ def _plugins(config: Config, *, as_json: bool) -> int:
     from workstation.plugins import load_plugins
 
     loaded = load_plugins(blocked=config.blocked_plugins)
-    rows = [
+    rows: list[dict[str, Any]] = [
         {
             "plugin": name,
             "distribution": loaded.distributions.get(name, ""),

@@ -10,7 +10,7 @@ import datetime as dt
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from printing.templates import TemplateRegistry
 from workstation.config import Config
@@ -107,7 +107,9 @@ class Workstation:
             platform_url, config.platform.client_id, config.platform.client_secret,
             timeout_s=config.platform.timeout_s,
         )
-        self.platform: Any = _LinkTrackingClient(self._raw_client, self.link, clock)
+        # duck-typed: every PlatformClient method, plus link tracking
+        tracking = _LinkTrackingClient(self._raw_client, self.link, clock)
+        self.platform = cast(PlatformClient, tracking)
         self.consents = ConsentService(
             self.store, self.cipher, self.audit, self.platform, config.workstation_id, clock=clock
         )

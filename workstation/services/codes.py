@@ -311,9 +311,9 @@ class EhbIdentityCode(CodeFormat):
         if not all(isinstance(s, str) and s for s in strings) or not all(
                 isinstance(t, int) and not isinstance(t, bool) for t in times):
             raise malformed
-        kid, issuer, jti, _sub = strings
+        kid, issuer, jti, _sub = (str(s) for s in strings)
         try:
-            issued_at, expires_at = (dt.datetime.fromtimestamp(t, dt.UTC) for t in times)
+            issued_at, expires_at = (dt.datetime.fromtimestamp(int(t or 0), dt.UTC) for t in times)
         except (OverflowError, OSError, ValueError):
             raise malformed from None
         return ParsedCode(

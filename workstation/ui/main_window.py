@@ -210,8 +210,10 @@ class LauncherPage(QWidget):
         if tile is not None:
             tile.setProperty("failed", True)
             tile.setToolTip(message)
-            tile.style().unpolish(tile)
-            tile.style().polish(tile)
+            style = tile.style()
+            if style is not None:
+                style.unpolish(tile)
+                style.polish(tile)
 
     @staticmethod
     def _tile(title: str, description: str, badge: str) -> QPushButton:

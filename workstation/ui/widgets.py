@@ -64,8 +64,10 @@ class Notice(QLabel):
 
     def show_message(self, text: str, kind: str = "info") -> None:
         self.setObjectName({"info": "Notice", "error": "NoticeError", "offline": "Offline"}[kind])
-        self.style().unpolish(self)
-        self.style().polish(self)
+        style = self.style()
+        if style is not None:  # re-apply the style sheet for the new object name
+            style.unpolish(self)
+            style.polish(self)
         self.setText(text)
         self.show()
 
