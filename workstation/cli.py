@@ -81,6 +81,23 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"配置错误 / configuration error: {exc.key}: {exc.reason}", file=sys.stderr)
         return 2
+    try:
+        return _dispatch(config, args, started)
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # the CLI reports, it does not print tracebacks at people
+        if args.verbose:
+            raise
+        message = getattr(exc, "message", None) or str(exc) or type(exc).__name__
+        print(f"错误 / error: {type(exc).__name__}: {message}", file=sys.stderr)
+        return 2
+
+
+class MissingData(RuntimeError):
+    pass
+
+
+def _dispatch(config: Config, args: argparse.Namespace, started: float) -> int:
     if args.command == "run":
         return _run(config, args, started)
     if args.command == "sandbox":
@@ -98,11 +115,26 @@ def main(argv: list[str] | None = None) -> int:
     return 2
 
 
-def _open_store(config: Config) -> tuple[Any, Any]:
+def _open_store(config: Config, *, create: bool = False) -> tuple[Any, Any]:
+    """Open the workstation's key and database; inspecting commands never create them (a
+    mistyped data_dir must not read as an empty, intact audit log)."""
+    from workstation.core import prepare_private_dir
     from workstation.services.crypto import FieldCipher
     from workstation.services.store import Store
 
-    config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not create:
+        missing = [p for p in (config.key_file,) if not p.exists()]
+        url = config.effective_database_url
+        if url.startswith("sqlite:///"):
+            db = Path(url.removeprefix("sqlite:///"))
+            if not db.exists():
+                missing.append(db)
+        if missing:
+            raise MissingData(
+                "没有找到工作站数据（请检查 data_dir / database.url 配置）"
+                f" / no workstation data at {', '.join(map(str, missing))}"
+            )
+    prepare_private_dir(config.data_dir)
     return FieldCipher.from_key_file(config.key_file), Store.open(config.effective_database_url)
 
 
@@ -145,21 +177,25 @@ def _open_demo_phone(window: Any) -> None:
     from workstation.ui.demo_phone import DemoPhone
 
     core = window.core
-    try:
+
+    def people() -> list[dict[str, str]]:
         response = httpx.get(
             f"{core.platform_url}/sandbox/people", params={"limit": 30, "kind": "person"}
         )
-        people = response.json()["holders"]
-    except (httpx.HTTPError, KeyError, ValueError):
-        return
-    phone = DemoPhone(
-        people, lambda holder_id: core.platform.issue_code(holder_id).code, window.code_scanned
-    )
-    screen = window.screen().availableGeometry()
-    phone.move(screen.right() - 400, screen.top() + 80)
-    phone.show()
-    phone.refresh()
-    window.demo_phone = phone
+        return list(response.json()["holders"])
+
+    def show(holders: list[dict[str, str]]) -> None:
+        phone = DemoPhone(
+            holders, lambda holder_id: core.platform.issue_code(holder_id).code,
+            window.code_scanned,
+        )
+        screen = window.screen().availableGeometry()
+        phone.move(screen.right() - 400, screen.top() + 80)
+        phone.show()
+        phone.refresh()
+        window.demo_phone = phone
+
+    window.tasks.submit(people, show, lambda exc: None)  # no phone if the sandbox is not up
 
 
 def _plugins(config: Config, *, as_json: bool) -> int:
@@ -236,7 +272,7 @@ def _operators(config: Config, args: argparse.Namespace) -> int:
     from workstation.services.audit import AuditLog
     from workstation.services.operators import OperatorAccounts, OperatorError
 
-    cipher, store = _open_store(config)
+    cipher, store = _open_store(config, create=args.operators_command == "add")
     try:
         accounts = OperatorAccounts(store, AuditLog(store, cipher, config.workstation_id))
         command = args.operators_command

@@ -6,12 +6,14 @@ which the CLI prints instead of a traceback.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 EMBEDDED = "embedded"  # platform.base_url value: start the sandbox as a child process
+_DATABASE_URL_RE = re.compile(r"^(sqlite:///.+|postgresql(\+psycopg)?://[^/\s]+/[^\s/]+)$")
 
 
 class ConfigError(ValueError):
@@ -84,8 +86,8 @@ class Config:
 
     @property
     def wants_demo_operator(self) -> bool:
-        if self.demo_operator is None:
-            return self.platform.base_url == EMBEDDED
+        if self.demo_operator is None:  # never on real platforms or a shared hall database
+            return self.platform.base_url == EMBEDDED and not self.database_url
         return self.demo_operator
 
     @property
@@ -151,8 +153,11 @@ def config_from_dict(raw: dict[str, Any], *, base_dir: Path | None = None) -> Co
         raise ConfigError(
             "platform.timeout_s", "应在 0 到 120 秒之间 / must be in (0, 120] seconds"
         )
-    if platform.health_interval_s < 1:
-        raise ConfigError("platform.health_interval_s", "至少 1 秒 / must be at least 1 second")
+    if platform.health_interval_s <= platform.timeout_s:
+        raise ConfigError(
+            "platform.health_interval_s",
+            "应大于 platform.timeout_s / must be longer than platform.timeout_s",
+        )
 
     kiosk_cfg = KioskConfig(
         idle_timeout_s=_take(kiosk, "idle_timeout_s", "kiosk.", int, d.kiosk.idle_timeout_s),
@@ -182,8 +187,12 @@ def config_from_dict(raw: dict[str, Any], *, base_dir: Path | None = None) -> Co
     _no_leftovers(printers, "printers.")
     database_url = _take(database, "url", "database.", str, d.database_url)
     _no_leftovers(database, "database.")
-    if database_url and not database_url.startswith(("sqlite:", "postgresql")):
-        raise ConfigError("database.url", "仅支持 sqlite 或 postgresql / sqlite or postgresql only")
+    if database_url and not _DATABASE_URL_RE.match(database_url):
+        raise ConfigError(
+            "database.url",
+            "应为 sqlite:///文件路径 或 postgresql://用户@主机/库名 / "
+            "must be sqlite:///PATH or postgresql[+psycopg]://USER@HOST/DB",
+        )
     blocked = _take(plugins, "blocked", "plugins.", tuple, ())
     _no_leftovers(plugins, "plugins.")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -63,6 +64,20 @@ class ScenarioContext:
         folder = self.case_root / case_number
         folder.mkdir(parents=True, exist_ok=True, mode=0o700)
         return folder
+
+    def write_case_file(self, case_number: str, filename: str, data: bytes) -> Path:
+        """Write a document into the case folder: private (0600) and atomic (no half files)."""
+        if "/" in filename or filename.startswith("."):
+            raise ValueError(f"invalid file name {filename!r}")
+        path = self.case_folder(case_number) / filename
+        tmp = path.with_name(f".{filename}.part")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        tmp.replace(path)
+        return path
 
     def new_case_number(self) -> str:
         now = self.clock().astimezone(CHINA_TZ)

@@ -8,8 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
+import stat
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, cast
 
 from printing.templates import TemplateRegistry
@@ -18,7 +22,7 @@ from workstation.context import ScenarioContext, ScopedAudit
 from workstation.manifest import Audience, ScenarioManifest
 from workstation.plugins import LoadedPlugins, PluginLoadError
 from workstation.services.audit import AuditLog
-from workstation.services.codes import CodeService, TrustListStore
+from workstation.services.codes import CodeRefused, CodeService, TrustListStore
 from workstation.services.consent import ConsentService
 from workstation.services.crypto import FieldCipher
 from workstation.services.licences import LicenceCache, LicenceService, ScopedLicenceService
@@ -60,6 +64,19 @@ class PlatformLink:
         return f"平台离线（自 {self.since.astimezone(CHINA_TZ):%H:%M} 起）"
 
 
+def prepare_private_dir(path: Path) -> None:
+    """Create ``path`` (parents too) readable by this account only; tighten it if we own it.
+
+    ``mkdir(mode=...)`` applies the mode to the last folder only, and an administrator's
+    pre-created folder keeps its own mode: both are checked here.
+    """
+    path.mkdir(parents=True, exist_ok=True)
+    st = path.stat()
+    if st.st_mode & (stat.S_IRWXG | stat.S_IRWXO) and st.st_uid == os.getuid():
+        path.chmod(0o700)
+        log.info("tightened permissions of a data folder to 0700")
+
+
 class _LinkTrackingClient:
     """Wraps the platform client so every call updates the link state the status bar shows."""
 
@@ -99,7 +116,11 @@ class Workstation:
         self.clock = clock
         self.link = PlatformLink(since=clock())
         self.platform_url = platform_url
-        config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        # One ordered worker for the writes and calls the GUI must not wait for: session audit
+        # events, consent revocation at the end of a session.
+        self._background = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ws-background")
+        prepare_private_dir(config.data_dir)
+        prepare_private_dir(config.case_dir)
         self.cipher = FieldCipher.from_key_file(config.key_file)
         self.store = Store.open(config.effective_database_url)
         self.audit = AuditLog(self.store, self.cipher, config.workstation_id)
@@ -111,7 +132,8 @@ class Workstation:
         tracking = _LinkTrackingClient(self._raw_client, self.link, clock)
         self.platform = cast(PlatformClient, tracking)
         self.consents = ConsentService(
-            self.store, self.cipher, self.audit, self.platform, config.workstation_id, clock=clock
+            self.store, self.cipher, self.audit, self.platform, config.workstation_id, clock=clock,
+            channel="kiosk" if config.kiosk_mode else "counter",
         )
         self.cache = LicenceCache(self.store, self.cipher, clock=clock)
         self.licences = LicenceService(
@@ -150,23 +172,35 @@ class Workstation:
     # -- sessions -------------------------------------------------------------------------
 
     def _notify_plugins(self, hook: str, **kwargs: Any) -> None:
-        for name, plugin in self.plugins.manager.list_name_plugin():
-            impl = getattr(plugin, hook, None)
-            if impl is None or not hasattr(impl, "mianzheng_impl"):
-                continue
-            try:
-                impl(**kwargs)
-            except Exception as exc:  # one plugin's failure must not stop the others
+        """A notification hook: one plugin's failure is logged and audited, the rest run."""
+        for name, _result, exc in self.plugins.call_each(hook, **kwargs):
+            if exc is not None:
                 log.warning("plugin %s failed in %s: %s", name, hook, type(exc).__name__)
-                self.audit.record(
-                    "plugin_error", operator=self.operator_name(),
+                self.in_background(
+                    self.audit.record, "plugin_error", operator=self.operator_name(),
                     details={"plugin": name, "hook": hook, "error": type(exc).__name__},
                 )
+
+    def in_background(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
+        """Run ``fn`` on the ordered background worker; failures are logged, never raised."""
+
+        def run() -> None:
+            try:
+                fn(*args, **kwargs)
+            except Exception as exc:  # the GUI has moved on; the log keeps the failure
+                log.error("background work failed: %s", type(exc).__name__)
+
+        self._background.submit(run)
+
+    def drain(self) -> None:
+        """Wait until the background work submitted so far is done."""
+        self._background.submit(lambda: None).result()
 
     def _session_started(self, session: ApplicantSession) -> None:
         applicant = session.applicant
         assert applicant is not None
-        self.audit.record(
+        self.in_background(
+            self.audit.record,
             "identification", operator=self.operator_name(), holder_id=applicant.holder_id,
             details={"method": applicant.identified_by.value, "kind": applicant.kind.value,
                      "session": session.session_id},
@@ -176,24 +210,51 @@ class Workstation:
     def _session_ended(self, session: ApplicantSession, reason: str) -> None:
         self._notify_plugins("session_ended", session=session, reason=reason)
         holder = session.applicant.holder_id if session.applicant else None
-        self.audit.record(
-            "session_ended", operator=self.operator_name(), holder_id=holder,
-            details={"reason": reason, "session": session.session_id},
-        )
+        consents = list(session.consents)
+        operator = self.operator_name()
+
+        def finish() -> None:
+            # A consent serves one visit: revoke it on the platform and locally as soon as the
+            # applicant leaves, instead of letting it run to its expiry.
+            for consent in consents:
+                try:
+                    self.consents.revoke(consent, operator=operator)
+                except Exception as exc:  # recorded locally; the platform lets it expire
+                    log.warning("consent revocation failed: %s", type(exc).__name__)
+            self.audit.record(
+                "session_ended", operator=operator, holder_id=holder,
+                details={"reason": reason, "session": session.session_id,
+                         "consents_revoked": len(consents)},
+            )
+
+        self.in_background(finish)
 
     def begin_session(self, applicant: Applicant) -> ApplicantSession:
         return self.sessions.begin(applicant)
 
     def identify_by_code(self, payload: str) -> Applicant:
-        """Verify and resolve a scanned code (blocking: off the GUI thread)."""
-        return self.codes.identify(payload)
+        """Verify and resolve a scanned code (blocking: off the GUI thread).
+
+        A refused code is audited with its reason (never its payload)."""
+        try:
+            return self.codes.identify(payload)
+        except CodeRefused as exc:
+            self.audit.record("refusal", operator=self.operator_name(),
+                              details={"what": "code", "reason": exc.reason})
+            raise
 
     def verify_holder(self, kind: str, holder_id: str, name: str) -> bool | None:
-        """Does the name belong to the ID? None when the platform cannot be reached."""
+        """Does the name belong to the ID? None when the platform cannot be reached.
+
+        A mismatch is audited as a refusal (holder hashed, the typed name not kept)."""
         try:
-            return bool(self.platform.verify_holder(kind, holder_id, name).match)
+            match = bool(self.platform.verify_holder(kind, holder_id, name).match)
         except PlatformUnavailable:
             return None
+        if not match:
+            self.audit.record("refusal", operator=self.operator_name(), holder_id=holder_id,
+                              details={"what": "holder", "reason": "name_mismatch"})
+        return match
 
     # -- operators ------------------------------------------------------------------------
 
@@ -208,7 +269,8 @@ class Workstation:
         if self.operator is None:
             return
         self.sessions.end("signed_out")
-        self.audit.record("operator_sign_out", operator=self.operator.username, details={})
+        self.in_background(self.audit.record, "operator_sign_out",
+                           operator=self.operator.username, details={})
         self.operator = None
 
     # -- platform link --------------------------------------------------------------------
@@ -253,5 +315,6 @@ class Workstation:
 
     def close(self) -> None:
         self.sessions.end("shutdown")
+        self._background.shutdown(wait=True)  # nothing queued may be lost
         self._raw_client.close()
         self.store.close()

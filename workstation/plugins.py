@@ -56,20 +56,37 @@ class LoadedPlugins:
                 return name
         raise KeyError(scenario_id)
 
-    def collect(self, hook_name: str) -> list[tuple[str, Any]]:
-        """Call a registration hook on each plugin separately, so one failure stays local.
+    def call_each(self, hook_name: str, **kwargs: Any) -> list[tuple[str, Any, Exception | None]]:
+        """Call a hook through pluggy once per implementing plugin, so one failure stays local.
 
-        Returns (plugin name, item) pairs; failures are added to ``errors``.
+        Going through the hook caller keeps pluggy's rules (an implementation may take a subset
+        of the arguments; tryfirst/trylast order) and tracing. Returns
+        (plugin name, result, exception) per plugin.
+        """
+        pm = self.manager
+        caller = getattr(pm.hook, hook_name)
+        plugins = [impl.plugin for impl in reversed(caller.get_hookimpls())]  # call order
+        out: list[tuple[str, Any, Exception | None]] = []
+        for plugin in plugins:
+            name = pm.get_name(plugin) or repr(plugin)
+            others = [p for p in pm.get_plugins() if p is not plugin]
+            try:
+                results = pm.subset_hook_caller(hook_name, remove_plugins=others)(**kwargs)
+            except Exception as exc:  # a plugin must not take the shell down
+                out.append((name, None, exc))
+                continue
+            out.append((name, results[0] if results else None, None))
+        return out
+
+    def collect(self, hook_name: str) -> list[tuple[str, Any]]:
+        """Call a registration hook on each plugin; returns (plugin name, item) pairs.
+
+        A plugin whose hook raises is recorded in ``errors`` and contributes nothing.
         """
         out: list[tuple[str, Any]] = []
-        for name, plugin in self.manager.list_name_plugin():
-            impl = getattr(plugin, hook_name, None)
-            if impl is None or not hasattr(impl, "mianzheng_impl"):
-                continue
-            try:
-                items = impl()
-            except Exception as exc:  # a plugin must not take the shell down
-                log.warning("plugin %s failed in %s: %s", name, hook_name, exc)
+        for name, items, exc in self.call_each(hook_name):
+            if exc is not None:
+                log.warning("plugin %s failed in %s: %s", name, hook_name, type(exc).__name__)
                 self.errors.append(PluginLoadError(name, "register", _describe(exc)))
                 continue
             out.extend((name, item) for item in (items or []))
@@ -85,7 +102,7 @@ def new_plugin_manager() -> pluggy.PluginManager:
     pm.add_hookspecs(hookspecs)
     if os.environ.get("MIANZHENG_TRACE_PLUGINS"):
         pm.trace.root.setwriter(lambda msg: log.info("plugin trace: %s", msg.rstrip()))
-        pm.enable_tracing()
+        pm.enable_tracing()  # logs every hook call, its arguments and its results
     return pm
 
 

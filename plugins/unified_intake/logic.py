@@ -121,8 +121,12 @@ def assess_materials(
     *,
     unavailable: tuple[str, ...] = (),
     consent_declined: bool = False,
+    failure_reason: str | None = None,
 ) -> list[MaterialAssessment]:
-    """Decide per material whether an electronic licence replaces it."""
+    """Decide per material whether an electronic licence replaces it.
+
+    ``failure_reason``: the licences could not be fetched at all (shown per material).
+    """
     by_type: dict[str, list[Licence]] = {}
     for lic in licences or []:
         by_type.setdefault(lic.type_key, []).append(lic)
@@ -141,6 +145,8 @@ def assess_materials(
             continue
         if consent_declined:
             reason = "申请人未授权调取电子证照"
+        elif failure_reason:
+            reason = failure_reason
         elif m.licence_type in unavailable:
             reason = "电子证照平台暂时无法连接"
         elif candidates:

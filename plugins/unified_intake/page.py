@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 from typing import Any
 
 from PyQt6.QtCore import Qt
@@ -34,6 +35,7 @@ from plugins.unified_intake.logic import (
     validate_applicant,
 )
 from workstation.context import ScenarioContext
+from workstation.services.licences import LicencesUnavailable
 from workstation.services.model import CHINA_TZ, Applicant, HolderKind, Matter
 from workstation.ui.tasks import TaskRunner
 from workstation.ui.widgets import BusyOverlay, ConsentPanel, FieldRow, Notice, primary_button
@@ -239,32 +241,43 @@ class IntakePage(QWidget):
         matter = self.matter
         assert request is not None and matter is not None
         operator = self.ctx.operator()
+        cancelled = threading.Event()
 
-        def work() -> tuple[Any, Any, BaseException | None]:
+        def work() -> tuple[Any, Any, BaseException | None] | None:
             consent = self.ctx.consents.grant(request, operator=operator)
+            if cancelled.is_set():  # the clerk cancelled: this consent must not be used
+                self.ctx.consents.revoke(consent, operator=operator)
+                return None
             try:
                 result = self.ctx.licences.fetch(
                     consent, reason=f"办理“{matter.name}”核验申请材料", operator=operator
                 )
             except Exception as exc:  # shown to the clerk; the consent stays recorded
                 return consent, None, exc
+            if cancelled.is_set():
+                self.ctx.consents.revoke(consent, operator=operator)
+                return None
             return consent, result, None
 
         self.consent_panel.hide()
-        self._run("正在调取电子证照…", work, self._fetched)
+        self._run("正在调取电子证照…", work, self._fetched, on_cancel=cancelled.set)
 
-    def _fetched(self, outcome: tuple[Any, Any, BaseException | None]) -> None:
+    def _fetched(self, outcome: tuple[Any, Any, BaseException | None] | None) -> None:
+        if outcome is None:
+            return
         consent, result, error = outcome
-        if self.ctx.sessions.current is not None:
+        current = self.ctx.sessions.applicant
+        if current is not None and current.holder_id == consent.request.applicant.holder_id:
             self.ctx.sessions.add_consent(consent)
         assert self.matter is not None
         today = self.ctx.clock().astimezone(CHINA_TZ).date()
         self.offline_as_of = None
         if error is not None:
             self.notice.show_message(_message(error), "error")
-            self.assessments = assess_materials(
-                self.matter, [], today, unavailable=self.matter.licence_types
-            )
+            self.offline_marker.clear_message()
+            reason = ("电子证照平台暂时无法连接" if isinstance(error, LicencesUnavailable)
+                      else _message(error))
+            self.assessments = assess_materials(self.matter, [], today, failure_reason=reason)
         else:
             if result.offline:
                 self.offline_as_of = result.as_of
@@ -334,10 +347,7 @@ class IntakePage(QWidget):
 
         def work() -> str:
             pdf = template.render(doc)
-            path = self.ctx.case_folder(case_number) / "申请材料清单.pdf"
-            tmp = path.with_suffix(".pdf.part")
-            tmp.write_bytes(pdf)
-            tmp.replace(path)
+            path = self.ctx.write_case_file(case_number, "申请材料清单.pdf", pdf)
             self.ctx.audit.record(
                 "print", holder_id=applicant.holder_id, document="material_list",
                 destination="case_folder", case=case_number, bytes=len(pdf),
@@ -352,7 +362,7 @@ class IntakePage(QWidget):
 
     # -- background -----------------------------------------------------------------------
 
-    def _run(self, text: str, fn: Any, on_done: Any) -> None:
+    def _run(self, text: str, fn: Any, on_done: Any, on_cancel: Any = None) -> None:
         def ok(result: Any) -> None:
             self.busy.stop()
             on_done(result)
@@ -363,7 +373,13 @@ class IntakePage(QWidget):
             self.notice.show_message(_message(exc), "error")
 
         task = self.tasks.submit(fn, ok, failed)
-        self.busy.start(text, task.cancel)
+
+        def cancel() -> None:
+            task.cancel()
+            if on_cancel is not None:
+                on_cancel()
+
+        self.busy.start(text, cancel)
 
     def resizeEvent(self, event: QResizeEvent | None) -> None:
         super().resizeEvent(event)

@@ -110,6 +110,7 @@ def test_person_with_all_licences_gets_licence_materials_waived(
     assert "申请材料清单" in text and "不动产转移登记" in text
     assert "存量房买卖合同" in text and "电子证照免提交" in text
     assert person.id_number not in text
+    core.drain()  # session audit events are written in the background
     kinds = [e.kind for e in core.audit.events(limit=100)]
     for expected in ("identification", "consent_granted", "licence_access", "print"):
         assert expected in kinds
@@ -165,6 +166,7 @@ def test_consent_declined_fetches_nothing(qtbot, core, window, sandbox):
     assert all(s is not MaterialState.PROVIDED for s in states(page).values())
     assert "未同意" in page.notice.text()
     assert [e for e in sandbox.access_log if e.holder_id == person.id_number] == []
+    core.drain()  # session audit events are written in the background
     kinds = [e.kind for e in core.audit.events(limit=50)]
     assert "consent_declined" in kinds and "licence_access" not in kinds
 
@@ -246,6 +248,7 @@ def test_broken_plugins_show_as_failed_tiles_and_others_work(qtbot, make_core, w
     page = win.stack.currentWidget()
     assert isinstance(page, FailedPage)
     assert win.launcher.tiles["broken_page"].property("failed") is True
+    core.drain()  # session audit events are written in the background
     assert any(e.kind == "plugin_error" for e in core.audit.events(limit=20))
 
     win.go_home()
@@ -268,6 +271,7 @@ def test_clerk_must_sign_in_and_bad_password_is_refused(qtbot, core, window):
     qtbot.mouseClick(win.sign_in.button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: win.stack.currentWidget() is win.launcher_scroll, timeout=10000)
     assert "演示窗口人员" in win.operator_label.text()
+    core.drain()  # session audit events are written in the background
     events = core.audit.events(limit=20)
     assert any(e.kind == "operator_sign_in" and e.operator == "demo" for e in events)
     qtbot.mouseClick(win.sign_out_button, Qt.MouseButton.LeftButton)
@@ -318,6 +322,10 @@ def test_cancel_a_slow_fetch(qtbot, core, window, sandbox):
     QCoreApplication.processEvents()  # delivers the queued result signal
     assert not page.results.isVisible()
     assert not page.busy.isVisible()
+    # the consent registered before the cancel was revoked and no licence was fetched
+    assert [e for e in sandbox.access_log if e.holder_id == person.id_number] == []
+    history = core.consents.history(person.id_number)
+    assert history and all(c.revoked_at is not None for c in history)
 
 
 def test_slow_platform_beyond_timeout_counts_as_offline(qtbot, make_core, window, sandbox,
@@ -352,7 +360,66 @@ def test_scoped_services_refuse_undeclared_licence_types(core, sandbox):
     with pytest.raises(ScopeError) as err:
         ctx.licences.fetch(consent, ["property_cert"], reason="测试", operator="demo")
     assert "narrow" in err.value.message and "不动产权证书" in err.value.message
+    core.drain()  # session audit events are written in the background
     assert any(e.kind == "scope_refused" for e in core.audit.events(limit=10))
     assert [e for e in sandbox.access_log if e.holder_id == person.id_number] == []
     got = ctx.licences.fetch(consent, ["id_card"], reason="测试", operator="demo")
     assert [lic.type_key for lic in got.licences] == ["id_card"]
+
+
+def test_finishing_while_a_fetch_runs_drops_it_cleanly(qtbot, core, window, sandbox):
+    """GIVEN a slow fetch in flight WHEN the clerk clicks 办结 in the applicant panel
+    THEN the page is destroyed, the late result goes nowhere, and nothing crashes."""
+    from PyQt6.QtCore import QThreadPool
+
+    person = sandbox.world.person_with_all_licences
+    win = window(core)
+    page = open_intake(qtbot, win)
+    fill(page, name=person.name, holder_id=person.id_number, matter=MATTER_PROPERTY)
+    qtbot.mouseClick(page.submit_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.consent_panel.isVisible(), timeout=10000)
+    sandbox.faults.update({"latency_ms": 800})
+    qtbot.mouseClick(page.consent_panel.accept_button, Qt.MouseButton.LeftButton)
+    qtbot.mouseClick(win.applicant_panel.finish, Qt.MouseButton.LeftButton)
+    assert win.pages == {} and core.sessions.current is None
+    QThreadPool.globalInstance().waitForDone(10000)
+    QCoreApplication.processEvents()
+    assert win.applicant_panel.who.text() == "暂无办事人"
+    assert core.sessions.current is None
+
+
+def test_scanned_code_replaces_the_applicant_and_closes_pages(qtbot, core, window, sandbox):
+    a = sandbox.world.person_with_all_licences
+    b = sandbox.world.person_without_marriage_or_property
+    win = window(core)
+    page = open_intake(qtbot, win)
+    fill(page, name=a.name, holder_id=a.id_number, matter=MATTER_PROPERTY)
+    submit_and_consent(qtbot, page)
+    code, _ = sandbox.issue_code(b.id_number)
+    win.code_scanned(code)
+    qtbot.waitUntil(lambda: b.name in win.applicant_panel.who.text(), timeout=10000)
+    assert win.pages == {}  # nothing of A's is left on a page
+    assert win.stack.currentWidget() is win.launcher_scroll
+    assert a.name not in win.applicant_panel.who.text()
+    # reopening the scenario starts from B, identified by code
+    page = open_intake(qtbot, win)
+    assert page.id_field.text() == b.id_number
+
+
+def test_consents_are_revoked_when_the_applicant_leaves(qtbot, core, window, sandbox):
+    from workstation.services.platform import PlatformError
+
+    person = sandbox.world.person_with_all_licences
+    win = window(core)
+    page = open_intake(qtbot, win)
+    fill(page, name=person.name, holder_id=person.id_number, matter=MATTER_PROPERTY)
+    submit_and_consent(qtbot, page)
+    consent = core.sessions.current.consents[0]
+    ref = consent.consent_ref
+    assert ref
+    qtbot.mouseClick(page.finish_button, Qt.MouseButton.LeftButton)
+    core.drain()
+    with pytest.raises(PlatformError) as err:
+        core.platform.search_licences(person.id_number, ["id_card"], ref, "复用已结束的授权")
+    assert err.value.code == "consent_revoked"
+    assert core.consents.get(consent.id).revoked_at is not None

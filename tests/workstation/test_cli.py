@@ -124,3 +124,23 @@ def test_no_demo_account_against_real_platforms(tmp_path, config_file):
 
     assert not load_config(config_file).wants_demo_operator
     assert load_config(None).wants_demo_operator
+
+
+def test_inspecting_commands_never_create_a_data_dir(tmp_path, capsys):
+    f = tmp_path / "typo.toml"
+    f.write_text(f'data_dir = "{tmp_path / "dta"}"\n[platform]\nbase_url = "http://127.0.0.1:9"\n',
+                 encoding="utf-8")
+    for cmd in (["audit", "verify"], ["cache", "stats"], ["operators", "list"]):
+        assert main(["--config", str(f), *cmd]) == 2
+        err = capsys.readouterr().err
+        assert "没有找到工作站数据" in err and "Traceback" not in err
+    assert not (tmp_path / "dta").exists()
+
+
+def test_loose_key_file_is_reported_without_traceback(tmp_path, config_file, capsys):
+    _cipher, store = _open(tmp_path)
+    store.close()
+    (tmp_path / "data" / "field-keys.json").chmod(0o644)
+    assert main(["--config", str(config_file), "audit", "verify"]) == 2
+    err = capsys.readouterr().err
+    assert "chmod 600" in err and "Traceback" not in err

@@ -155,8 +155,31 @@ def test_tracing_by_environment(monkeypatch, caplog):
     monkeypatch.setenv("MIANZHENG_TRACE_PLUGINS", "1")
     with caplog.at_level(logging.INFO, logger="workstation.plugins"):
         loaded = load_plugins()
-        loaded.manager.hook.register_matters()
-    assert any("register_matters" in r.getMessage() for r in caplog.records)
+        loaded.collect("register_matters")
+    traced = [r.getMessage() for r in caplog.records if "plugin trace" in r.getMessage()]
+    assert any("register_scenarios" in m for m in traced)  # the calls load_plugins makes
+    assert any("register_matters" in m for m in traced)
+
+
+def test_implementation_may_take_a_subset_of_the_arguments():
+    seen: list[str] = []
+
+    @hookimpl
+    def session_ended(reason: str) -> None:  # no `session` argument: legal in pluggy
+        seen.append(reason)
+
+    @hookimpl
+    def session_ended_raises(session: object, reason: str) -> None:
+        raise RuntimeError("listener broke")
+
+    loaded = load_plugins(entry_points=False, extra=[
+        ("a", _module("a", session_ended=session_ended_raises)),
+        ("b", _module("b", session_ended=session_ended)),
+    ])
+    results = loaded.call_each("session_ended", session=object(), reason="idle")
+    assert seen == ["idle"]
+    outcomes = {(name, type(exc).__name__ if exc else None) for name, _, exc in results}
+    assert outcomes == {("b", None), ("a", "RuntimeError")}
 
 
 def test_manifest_validate_ok():

@@ -2,21 +2,54 @@
 
 from __future__ import annotations
 
+import types
 from typing import Any
 
 import pytest
+from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QFontMetrics
-from PyQt6.QtWidgets import QApplication, QPushButton
+from PyQt6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
+from workstation.hookspecs import hookimpl
+from workstation.manifest import Audience, ScenarioManifest
 from workstation.ui.main_window import MainWindow
 from workstation.ui.theme import KIOSK_POINT_SIZE, apply_theme
+
+
+def build_touch_page(ctx: Any) -> QWidget:
+    """A kiosk page with the usual controls, to measure them."""
+    page = QWidget()
+    layout = QVBoxLayout(page)
+    layout.addWidget(QLabel("请输入手机号码"))
+    layout.addWidget(QLineEdit())
+    combo = QComboBox()
+    combo.addItems(["养老保险", "医疗保险"])
+    layout.addWidget(combo)
+    layout.addWidget(QPushButton("确认"))
+    return page
+
+
+@hookimpl
+def register_scenarios() -> list[ScenarioManifest]:
+    return [ScenarioManifest(id="touch_demo", title="触摸测试", audiences=(Audience.KIOSK,),
+                             page=f"{__name__}:build_touch_page")]
 
 
 @pytest.fixture
 def kiosk_window(qtbot: Any, make_core: Any) -> Any:
     app = QApplication.instance()
     apply_theme(app, kiosk=True)
-    core = make_core(mode="kiosk")
+    plugin = types.ModuleType("touch_demo")
+    plugin.register_scenarios = register_scenarios  # type: ignore[attr-defined]
+    core = make_core(mode="kiosk", extra_plugins=[("touch_demo", plugin)])
     win = MainWindow(kiosk=True)
     qtbot.addWidget(win)
     win.resize(1280, 800)
@@ -39,12 +72,19 @@ def test_cjk_font_is_set_and_has_chinese_glyphs(qapp):
 def test_kiosk_shows_only_kiosk_scenarios_with_touch_sizes(qtbot, kiosk_window):
     win = kiosk_window
     assert "unified_intake" not in win.launcher.tiles  # a clerk scenario
+    assert "touch_demo" in win.launcher.tiles
     assert not win.sign_out_button.isVisible()
-    assert QApplication.instance().font().pointSize() >= 20
     assert KIOSK_POINT_SIZE >= 20
-    for button in win.findChildren(QPushButton):
-        if button.isVisible():
-            assert button.height() >= 48, button.text()
+    qtbot.mouseClick(win.launcher.tiles["touch_demo"], Qt.MouseButton.LeftButton)
+    page = win.stack.currentWidget()
+    controls = [*page.findChildren(QPushButton), *page.findChildren(QLineEdit),
+                *page.findChildren(QComboBox), win.home_button]
+    assert len(controls) == 4
+    for control in controls:
+        assert control.height() >= 48, control
+        assert control.font().pointSize() >= 20, control
+    for label in page.findChildren(QLabel):
+        assert label.font().pointSize() >= 20
 
 
 def test_code_scan_identifies_and_idle_wipes_everything(qtbot, kiosk_window, sandbox):
@@ -69,6 +109,7 @@ def test_code_scan_identifies_and_idle_wipes_everything(qtbot, kiosk_window, san
     assert session.applicant is None and session.consents == []
     assert not win.countdown.isVisible()
     assert win.stack.currentWidget() is win.launcher_scroll
+    win.core.drain()  # session audit events are written in the background
     assert any(e.kind == "session_ended" for e in win.core.audit.events(limit=20))
 
 
@@ -91,13 +132,35 @@ def test_replayed_code_is_refused_with_a_clear_message(qtbot, kiosk_window, sand
     win.end_session("finished")
     win.code_scanned(code)
     qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=10000)
-    assert "已使用" in win.banner.text() or "刷新" in win.banner.text()
+    assert "已使用" in win.banner.text()
+    assert win.core.sessions.current is None
+    win.core.drain()
+    refusals = [e for e in win.core.audit.events(limit=20) if e.kind == "refusal"]
+    assert refusals and refusals[0].details["reason"] == "replayed"
+
+
+def test_forged_code_is_refused(qtbot, kiosk_window, sandbox):
+    """A genuine code whose payload was altered (another citizen's handle) fails the issuer's
+    signature check before any platform call."""
+    import base64
+    import json
+
+    win = kiosk_window
+    code, _ = sandbox.issue_code(sandbox.world.person_with_all_licences.id_number)
+    prefix, payload, signature = code.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["sub"] = "0" * len(claims["sub"])
+    forged_payload = base64.urlsafe_b64encode(
+        json.dumps(claims, separators=(",", ":")).encode()).rstrip(b"=").decode()
+    win.code_scanned(f"{prefix}.{forged_payload}.{signature}")
+    qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=10000)
+    assert "签名" in win.banner.text()
     assert win.core.sessions.current is None
 
 
-def test_forged_code_is_refused(qtbot, kiosk_window):
+def test_malformed_code_is_refused(qtbot, kiosk_window):
     win = kiosk_window
     win.code_scanned("EHBID1.eyJ2IjoxfQ.AAAA")
     qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=10000)
     assert win.core.sessions.current is None
-    assert win.banner.text()
+    assert "不完整" in win.banner.text()

@@ -3,11 +3,14 @@ thread and attached when ready."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 import time
+import traceback
 from collections.abc import Callable
+from types import TracebackType
 from typing import Any
 
 from PyQt6.QtCore import QEvent, QObject, QTimer
@@ -43,6 +46,23 @@ class _FirstPaint(QObject):
         return False
 
 
+def install_excepthook(window: MainWindow) -> Callable[..., None]:
+    """Unexpected errors in slots are shown and logged instead of aborting the process.
+
+    PyQt6 aborts on an exception that escapes a slot. The log gets the type and where it
+    happened, not the message, which may quote personal data.
+    """
+
+    def hook(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> None:
+        where = "".join(traceback.format_tb(tb)[-3:]) if tb else ""
+        log.error("unexpected %s\n%s", exc_type.__name__, where)
+        with contextlib.suppress(RuntimeError):  # the window may already be gone
+            window.show_internal_error(exc_type.__name__)
+
+    sys.excepthook = hook
+    return hook
+
+
 def run_gui(
     *,
     kiosk: bool,
@@ -56,6 +76,7 @@ def run_gui(
     app.setApplicationName("免证办工作台")
     apply_theme(app, kiosk=kiosk)
     window = MainWindow(kiosk=kiosk)
+    install_excepthook(window)
 
     def attach(core: Any) -> None:
         window.attach(core)

@@ -13,6 +13,7 @@ from PyQt6.QtGui import QPixmap
 from PyQt6.QtWidgets import QComboBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from workstation.services.identity import mask_id_number
+from workstation.ui.tasks import TaskRunner
 
 
 class DemoPhone(QWidget):
@@ -28,6 +29,7 @@ class DemoPhone(QWidget):
         self.setFixedWidth(380)
         self._issue_code = issue_code
         self._present = present
+        self.tasks = TaskRunner(self)
         self.code: str | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<b>鄂汇办 · 我的证照 · 电子身份码</b>"))
@@ -50,23 +52,29 @@ class DemoPhone(QWidget):
         self.present_button.clicked.connect(self._present_code)
         self.person.currentIndexChanged.connect(lambda _i: self.refresh())
 
-    def refresh(self) -> None:
+    def refresh(self, then: Callable[[], None] | None = None) -> None:
+        """Ask the platform for a fresh code (off the GUI thread), then show it."""
         holder_id = self.person.currentData()
         if not holder_id:
             return
-        try:
-            self.code = self._issue_code(holder_id)
-        except Exception as exc:  # the demo phone shows the platform's state, it never crashes
-            self.code = None
+        self.code = None
+
+        def shown(code: str) -> None:
+            self.code = code
+            self.qr.setPixmap(qr_pixmap(code, 320))
+            if then is not None:
+                then()
+
+        def failed(exc: BaseException) -> None:  # the phone shows the platform's state
             self.qr.setText(f"无法获取身份码\n{getattr(exc, 'message', type(exc).__name__)}")
-            return
-        self.qr.setPixmap(qr_pixmap(self.code, 320))
+
+        self.tasks.submit(lambda: self._issue_code(holder_id), shown, failed)
 
     def _present_code(self) -> None:
         if self.code is None:
-            self.refresh()
-        if self.code is not None:
-            self._present(self.code)
+            self.refresh(then=self._present_code)
+            return
+        self._present(self.code)
 
 
 def qr_pixmap(text: str, size: int) -> QPixmap:

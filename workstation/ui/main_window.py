@@ -348,6 +348,7 @@ class MainWindow(QMainWindow):
         self.countdown.keep_going.connect(self._keep_going)
         self._health_timer = QTimer(self)
         self._health_timer.timeout.connect(self.check_platform)
+        self._health_check_running = False
 
         self.sign_in.submitted.connect(self._sign_in)
         self.launcher.open_scenario.connect(self.open_scenario)
@@ -467,6 +468,8 @@ class MainWindow(QMainWindow):
         for key, page in list(self.pages.items()):
             if page is keep:
                 continue
+            for runner in page.findChildren(TaskRunner):
+                runner.cancel_all()  # their results have nowhere to go
             self.stack.removeWidget(page)
             page.deleteLater()
             del self.pages[key]
@@ -511,6 +514,11 @@ class MainWindow(QMainWindow):
         self.idle.reset()
         self.countdown.hide()
 
+    def show_internal_error(self, kind: str) -> None:
+        self.banner.show_message(
+            f"系统内部错误（{kind}），本次操作未完成，已记录日志。请重试，或联系管理员。", "error"
+        )
+
     # -- identification by code ----------------------------------------------------------
 
     def code_scanned(self, payload: str) -> None:
@@ -520,15 +528,29 @@ class MainWindow(QMainWindow):
         self.run_busy(
             "正在核验身份码…",
             lambda: self.core.identify_by_code(payload),
-            self.core.begin_session,
+            self._identified,
             lambda exc: self.scan_error.emit(_message(exc)),
         )
+
+    def _identified(self, applicant: Any) -> None:
+        """A new applicant from a scan: every open page belonged to the previous one."""
+        self.close_pages()
+        if self.current_scenario is not None:
+            self.go_home()
+        self.core.begin_session(applicant)
 
     # -- platform link and status ---------------------------------------------------------
 
     def check_platform(self) -> None:
-        if self.core is not None:
-            self.tasks.submit(self.core.check_platform, lambda _ok: self._refresh_status())
+        if self.core is None or self._health_check_running:
+            return  # a hung check must not pile up behind itself in the thread pool
+        self._health_check_running = True
+
+        def done(_result: object) -> None:
+            self._health_check_running = False
+            self._refresh_status()
+
+        self.tasks.submit(self.core.check_platform, done, done)
 
     def _refresh_status(self) -> None:
         if self.core is None:

@@ -33,9 +33,18 @@ class _Job(QRunnable):
         try:
             result = self._fn()
         except BaseException as exc:  # delivered to the GUI thread, which decides
-            self._signals.failed.emit(exc)
+            self._deliver(self._signals.failed, exc)
         else:
-            self._signals.done.emit(result)
+            self._deliver(self._signals.done, result)
+
+    @staticmethod
+    def _deliver(signal: Any, value: object) -> None:
+        try:
+            signal.emit(value)
+        except RuntimeError:
+            # The page that submitted the job was destroyed meanwhile (session ended, window
+            # closed): nobody waits for this result any more.
+            log.debug("result of a background task dropped: its receiver is gone")
 
 
 class Task(QObject):
@@ -99,10 +108,19 @@ class TaskRunner(QObject):
     ) -> Task:
         task = Task(on_done, on_error, self)
         self._tasks.add(task)
-        task.finished.connect(lambda: self._tasks.discard(task))
+        task.finished.connect(lambda: self._forget(task))
         assert self._pool is not None
         self._pool.start(_Job(fn, task.signals))
         return task
+
+    def _forget(self, task: Task) -> None:
+        self._tasks.discard(task)
+        task.deleteLater()
+
+    def cancel_all(self) -> None:
+        """Drop the results of every running task (their owner is going away)."""
+        for task in list(self._tasks):
+            task.cancel()
 
     @property
     def busy(self) -> bool:
