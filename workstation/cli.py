@@ -120,7 +120,7 @@ def _open_store(config: Config, *, create: bool = False) -> tuple[Any, Any]:
     mistyped data_dir must not read as an empty, intact audit log)."""
     from workstation.core import prepare_private_dir
     from workstation.services.crypto import FieldCipher
-    from workstation.services.store import Store
+    from workstation.services.store import Store, check_key_fingerprint
 
     if not create:
         missing = [p for p in (config.key_file,) if not p.exists()]
@@ -135,7 +135,14 @@ def _open_store(config: Config, *, create: bool = False) -> tuple[Any, Any]:
                 f" / no workstation data at {', '.join(map(str, missing))}"
             )
     prepare_private_dir(config.data_dir)
-    return FieldCipher.from_key_file(config.key_file), Store.open(config.effective_database_url)
+    cipher = FieldCipher.from_key_file(config.key_file)
+    store = Store.open(config.effective_database_url)
+    try:
+        check_key_fingerprint(store, cipher, key_file=config.key_file)
+    except Exception:
+        store.close()
+        raise
+    return cipher, store
 
 
 def _run(config: Config, args: argparse.Namespace, started: float) -> int:
@@ -298,6 +305,7 @@ def _operators(config: Config, args: argparse.Namespace) -> int:
 
 
 def _cache(config: Config, command: str, *, purge_all: bool) -> int:
+    from workstation.services.audit import AuditLog
     from workstation.services.licences import LicenceCache
 
     cipher, store = _open_store(config)
@@ -313,7 +321,8 @@ def _cache(config: Config, command: str, *, purge_all: bool) -> int:
                 print(f"最早 / oldest: {s.oldest:%Y-%m-%d %H:%M}  "
                       f"最新 / newest: {s.newest:%Y-%m-%d %H:%M}")
             return 0
-        removed = cache.purge(expired_only=not purge_all)
+        audit = AuditLog(store, cipher, config.workstation_id)
+        removed = cache.purge(expired_only=not purge_all, audit=audit, operator="cli")
         print(f"已清除 {removed} 条 / purged {removed}")
         return 0
     finally:

@@ -31,7 +31,7 @@ from workstation.services.operators import Operator, OperatorAccounts
 from workstation.services.platform import PlatformClient, PlatformUnavailable
 from workstation.services.replay import SeenCodes
 from workstation.services.session import ApplicantSession, SessionManager
-from workstation.services.store import Store
+from workstation.services.store import Store, check_key_fingerprint
 
 log = logging.getLogger(__name__)
 
@@ -123,6 +123,11 @@ class Workstation:
         prepare_private_dir(config.case_dir)
         self.cipher = FieldCipher.from_key_file(config.key_file)
         self.store = Store.open(config.effective_database_url)
+        try:  # every workstation of a hall database must hold the same field keys
+            check_key_fingerprint(self.store, self.cipher, key_file=config.key_file)
+        except Exception:
+            self.store.close()
+            raise
         self.audit = AuditLog(self.store, self.cipher, config.workstation_id)
         self._raw_client = PlatformClient(
             platform_url, config.platform.client_id, config.platform.client_secret,
@@ -161,7 +166,7 @@ class Workstation:
         formats = [f for _, f in plugins.collect("register_code_formats")]
         self.codes = CodeService(
             formats, TrustListStore(config.data_dir / "trust-list.json"), self.platform,
-            self.seen_codes.mark, clock=clock,
+            self.seen_codes.mark, clock=clock, seen_check=self.seen_codes.seen,
         )
         self.sessions = SessionManager(
             on_started=self._session_started, on_ended=self._session_ended, clock=clock

@@ -122,10 +122,12 @@ def assess_materials(
     unavailable: tuple[str, ...] = (),
     consent_declined: bool = False,
     failure_reason: str | None = None,
+    reasons: dict[str, str] | None = None,
 ) -> list[MaterialAssessment]:
     """Decide per material whether an electronic licence replaces it.
 
-    ``failure_reason``: the licences could not be fetched at all (shown per material).
+    ``failure_reason``: the licences could not be fetched at all (shown per material);
+    ``reasons``: the platform's reason per licence type it could not provide.
     """
     by_type: dict[str, list[Licence]] = {}
     for lic in licences or []:
@@ -147,6 +149,8 @@ def assess_materials(
             reason = "申请人未授权调取电子证照"
         elif failure_reason:
             reason = failure_reason
+        elif reasons and m.licence_type in reasons:
+            reason = reasons[m.licence_type]
         elif m.licence_type in unavailable:
             reason = "电子证照平台暂时无法连接"
         elif candidates:

@@ -288,7 +288,8 @@ class IntakePage(QWidget):
             else:
                 self.offline_marker.clear_message()
             self.assessments = assess_materials(
-                self.matter, list(result.licences), today, unavailable=tuple(result.unavailable)
+                self.matter, list(result.licences), today, unavailable=tuple(result.unavailable),
+                reasons={f.type_key: f.reason for f in result.failures},
             )
         self._show_results()
 

@@ -15,6 +15,8 @@ from tests.helpers.db_fixtures import COMPANY_ID, PERSON_ID, ManualClock, make_l
 from workstation.services.audit import (
     AuditKind,
     AuditLog,
+    audit_chain_key,
+    canonical_json,
     check_no_personal_data,
     compute_row_hash,
     personal_data_problem,
@@ -48,9 +50,9 @@ def test_record_chains_rows(audit: AuditLog, clock: ManualClock, cipher: FieldCi
     assert second.holder_hash == cipher.holder_hash(PERSON_ID)
     assert first.holder_hash is None
     assert second.row_hash == compute_row_hash(
-        seq=2, time=second.time, kind="identification", workstation_id="WS-1",
-        operator="clerk1", scenario="unified_intake", holder_hash=second.holder_hash,
-        details={"method": "card"}, prev_hash=first.row_hash,
+        key=audit_chain_key(cipher), seq=2, time=second.time, kind="identification",
+        workstation_id="WS-1", operator="clerk1", scenario="unified_intake",
+        holder_hash=second.holder_hash, details={"method": "card"}, prev_hash=first.row_hash,
     )
     stored = audit.events()
     assert [e.seq for e in stored] == [1, 2]
@@ -90,6 +92,28 @@ def test_custom_kinds_allowed_and_invalid_refused(audit: AuditLog) -> None:
     {"holder_id": "redacted"},
     {"applicant_name": "x"},
     {PERSON_ID: "as a key"},
+    # keys named like personal fields, whatever the value
+    {"name": "x"},
+    {"holder_name": "x"},
+    {"holderName": "x"},
+    {"Holder-Name": "x"},
+    {"姓名": "x"},
+    {"applicant": "x"},
+    {"phone": "x"},
+    {"mobile": "x"},
+    {"address": "x"},
+    {"住址": "x"},
+    {"nested": [{"联系电话": "x"}]},
+    # first-generation (15-digit) ID numbers
+    {"old_id": "110105491231002"},
+    {"note": "老身份证号421281800101123"},
+    {"old_id": 421281800101123},
+    # landlines
+    {"tel": "0715-5212345"},
+    {"tel": "07155212345"},
+    {"note": "联系电话：0715 5212345"},
+    {"tel": "(027)87654321"},
+    {"tel": "010-62345678"},
 ])
 def test_personal_data_refused(audit: AuditLog, details: dict) -> None:
     with pytest.raises(ValueError, match="个人信息"):
@@ -117,8 +141,113 @@ def test_random_identifiers_never_flagged() -> None:
         value = uuid.UUID(int=rng.getrandbits(128), version=4)
         assert personal_data_problem(str(value)) is None, value
         assert personal_data_problem(value.hex) is None, value
+        assert personal_data_problem(str(value).upper()) is None, value
+        assert personal_data_problem(f"consent {value} granted") is None, value
         jti = format(rng.getrandbits(64), "016x")
         assert personal_data_problem(jti) is None, jti
+        digits_jti = format(rng.getrandbits(53), "016d")
+        assert personal_data_problem(digits_jti) is None, digits_jti
+
+
+def test_case_numbers_times_and_licence_ids_never_flagged() -> None:
+    """Case numbers (<workstation id>-YYYYMMDD-HHMMSS-mmm), ISO times and licence identifiers."""
+    rng = random.Random(20261127)
+    start = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    for _ in range(20000):
+        moment = start + dt.timedelta(seconds=rng.randrange(60 * 365 * 24 * 3600),
+                                      microseconds=rng.randrange(1_000_000))
+        hall = rng.choice(["CB-HALL", "HALL", "WH-HALL", "CB"])
+        number = f"{rng.randrange(1000):0{rng.choice([2, 3, 4])}d}"
+        case = f"{hall}-{number}-{moment:%Y%m%d-%H%M%S}-{moment.microsecond // 1000:03d}"
+        assert personal_data_problem(case) is None, case
+        assert personal_data_problem(f"case={case}") is None, case
+        iso = moment.isoformat()
+        assert personal_data_problem(iso) is None, iso
+        local = moment.astimezone(dt.timezone(dt.timedelta(hours=8)))
+        assert personal_data_problem(local.strftime("%Y-%m-%dT%H:%M:%S.%fZ")) is None
+        assert personal_data_problem(str(int(moment.timestamp() * 1000))) is None
+    assert personal_data_problem("CB-HALL-01-20261127-213000-123") is None
+    assert personal_data_problem("CB-HALL-010-20261127-213000-123") is None
+    for serial in (1, 12345678, 71552123456, 123456789012345):
+        licence = make_licence("id_card", serial=serial)
+        assert personal_data_problem(licence.licence_id) is None, licence.licence_id
+        assert personal_data_problem(f"已打印 {licence.licence_id} 的复印件") is None
+
+
+def test_ordinary_keys_not_mistaken_for_personal_fields() -> None:
+    check_no_personal_data({
+        "template_name": "material_list", "plugin": "unified_intake", "matter_name": "参保登记",
+        "username": "clerk1", "scenario": "unified_intake", "file_name": "申请材料清单.pdf",
+        "method": "card", "kind": "person", "types": ["id_card"],
+    })
+
+
+def _plain_sha_chain(store: Store) -> None:
+    """What an attacker with write access to the database (but no key file) can do: rewrite
+    a row, then recompute every hash as plain SHA-256 and move the head along."""
+    import hashlib
+
+    with store.session() as session:
+        session.execute(text("UPDATE audit_events SET operator = 'intruder' WHERE seq = 2"))
+        rows = session.execute(text(
+            "SELECT seq, time, kind, workstation_id, operator, scenario, holder_hash, details "
+            "FROM audit_events ORDER BY seq"
+        )).all()
+        prev = GENESIS_HASH
+        for row in rows:
+            time = row.time if isinstance(row.time, dt.datetime) else dt.datetime.fromisoformat(
+                row.time)
+            body = canonical_json({
+                "seq": row.seq, "time": time.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+                "kind": row.kind, "workstation_id": row.workstation_id,
+                "operator": row.operator, "scenario": row.scenario,
+                "holder_hash": row.holder_hash, "details": json.loads(row.details),
+                "prev_hash": prev,
+            })
+            digest = hashlib.sha256(body.encode()).hexdigest()
+            session.execute(
+                text("UPDATE audit_events SET prev_hash = :p, row_hash = :h WHERE seq = :s"),
+                {"p": prev, "h": digest, "s": row.seq},
+            )
+            prev = digest
+        session.execute(text("UPDATE audit_chain_head SET last_hash = :h WHERE id = 1"),
+                        {"h": prev})
+
+
+def test_recomputed_plain_sha_chain_detected(audit: AuditLog, clock: ManualClock,
+                                             store: Store) -> None:
+    _fill(audit, clock, 5)
+    assert audit.verify().ok
+    _plain_sha_chain(store)
+    result = audit.verify()
+    assert not result.ok
+    assert result.first_broken_seq == 1
+    assert "第 1 条" in result.reason
+
+
+def test_chain_written_with_other_keys_does_not_verify(audit: AuditLog, clock: ManualClock,
+                                                       store: Store) -> None:
+    """Only the key file the chain was written with verifies it (the key is not stored)."""
+    _fill(audit, clock, 3)
+    stranger = AuditLog(store, FieldCipher.generate(), "WS-1", clock=clock)
+    result = stranger.verify()
+    assert not result.ok and result.first_broken_seq == 1
+    with store.session() as session:
+        stored = " ".join(str(v) for v in session.execute(
+            text("SELECT * FROM audit_chain_head")).one())
+    assert audit_chain_key(audit.cipher).hex() not in stored
+
+
+def test_chain_key_is_derived_per_purpose(cipher: FieldCipher) -> None:
+    key = audit_chain_key(cipher)
+    assert len(key) == 32
+    assert key == audit_chain_key(cipher)  # deterministic: verifiable later
+    assert key != cipher.derive_key("other-purpose")
+    assert key != audit_chain_key(FieldCipher.generate())
+    with pytest.raises(ValueError):
+        compute_row_hash(key=b"short", seq=1, time=dt.datetime.now(dt.UTC), kind="print",
+                         workstation_id="WS-1", operator=None, scenario=None, holder_hash=None,
+                         details={}, prev_hash=GENESIS_HASH)
 
 
 def test_operator_must_not_be_personal(audit: AuditLog) -> None:

@@ -26,6 +26,7 @@ from workstation.services.codes import (
 )
 from workstation.services.model import HolderKind, IdentifiedBy
 from workstation.services.platform import PlatformClient
+from workstation.services.replay import SeenCodes
 
 
 class MemoryReplayGuard:
@@ -39,6 +40,10 @@ class MemoryReplayGuard:
             return False
         self.seen[key] = expires_at
         return True
+
+    def check(self, key: str) -> bool:
+        """The non-marking check (``CodeService(seen_check=...)``)."""
+        return key in self.seen
 
 
 def _b64(data: bytes) -> str:
@@ -70,8 +75,10 @@ def trust_path(tmp_path):
 def make_service(platform_client, trust_path):
     def make(*, clock: Callable[[], dt.datetime] | None = None, guard=None,
              store: TrustListStore | None = None) -> CodeService:
+        guard = guard or MemoryReplayGuard()
         return CodeService([EhbIdentityCode()], store or TrustListStore(trust_path),
-                           platform_client, guard or MemoryReplayGuard(), clock or shifted(0))
+                           platform_client, guard, clock or shifted(0),
+                           seen_check=getattr(guard, "check", None))
     return make
 
 
@@ -167,6 +174,75 @@ def test_replay_is_caught_locally(make_service, platform_client, primed_store, p
         service.identify(code)
     assert refused.value.reason == "replayed"
     assert "已使用过" in refused.value.message
+
+
+def test_platform_down_does_not_use_the_code_up(make_service, platform_client, primed_store,
+                                                person, sandbox):
+    """GIVEN the platform is down when a valid code is scanned
+    WHEN the citizen shows the same (still valid) code again after the link returns
+    THEN it identifies them; and a replay after that success is refused locally."""
+    guard = MemoryReplayGuard()
+    service = make_service(store=primed_store, guard=guard)
+    code = platform_client.issue_code(person.id_number).code
+    sandbox.faults.down = True
+    with pytest.raises(CodeRefused) as refused:
+        service.identify(code)
+    assert refused.value.reason == "platform_unavailable"
+    assert guard.seen == {}  # not marked: the resolution failed
+    sandbox.faults.down = False
+    assert service.identify(code).holder_id == person.id_number
+    assert list(guard.seen) == [f"ehb_identity:{_claims(code)['jti']}"]
+    sandbox.faults.down = True  # refused by the local check, before the platform is asked
+    with pytest.raises(CodeRefused) as again:
+        service.identify(code)
+    assert again.value.reason == "replayed"
+
+
+def test_retry_after_platform_down_with_the_seen_codes_table(platform_client, primed_store,
+                                                             person, sandbox, sqlite_store):
+    """The same with the data layer's SeenCodes, wired as the core wires it."""
+    seen = SeenCodes(sqlite_store)
+    service = CodeService([EhbIdentityCode()], primed_store, platform_client, seen.mark,
+                          seen_check=seen.seen)
+    code = platform_client.issue_code(person.id_number).code
+    key = f"ehb_identity:{_claims(code)['jti']}"
+    sandbox.faults.down = True
+    with pytest.raises(CodeRefused) as refused:
+        service.identify(code)
+    assert refused.value.reason == "platform_unavailable"
+    assert not seen.seen(key)
+    sandbox.faults.down = False
+    assert service.identify(code).holder_id == person.id_number
+    assert seen.seen(key)
+    sandbox.faults.down = True
+    with pytest.raises(CodeRefused) as again:
+        service.identify(code)
+    assert again.value.reason == "replayed"
+
+
+def test_concurrent_acceptance_is_refused_as_replay(make_service, platform_client,
+                                                   primed_store, person):
+    """Another scan marked the code between our local check and our marking: refused."""
+
+    class LosingGuard(MemoryReplayGuard):
+        def __call__(self, key: str, expires_at: dt.datetime) -> bool:
+            return False  # someone else marked it first
+
+    code = platform_client.issue_code(person.id_number).code
+    with pytest.raises(CodeRefused) as refused:
+        make_service(store=primed_store, guard=LosingGuard()).identify(code)
+    assert refused.value.reason == "replayed"
+
+
+def test_without_seen_check_a_replay_is_still_refused(platform_client, primed_store, person):
+    """Backwards-compatible construction (no seen_check): marking after resolution."""
+    guard = MemoryReplayGuard()
+    service = CodeService([EhbIdentityCode()], primed_store, platform_client, guard)
+    code = platform_client.issue_code(person.id_number).code
+    service.identify(code)
+    with pytest.raises(CodeRefused) as refused:
+        service.identify(code)
+    assert refused.value.reason == "replayed"
 
 
 def test_replay_is_caught_by_the_platform(make_service, platform_client, primed_store, person):

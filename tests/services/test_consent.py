@@ -18,6 +18,7 @@ from workstation.services.audit import AuditKind, AuditLog
 from workstation.services.consent import (
     Consent,
     ConsentError,
+    ConsentRecordUnreadable,
     ConsentRequest,
     ConsentService,
 )
@@ -223,3 +224,29 @@ def test_history_and_get(service: ConsentService, clock: ManualClock) -> None:
     assert loaded.expires_at == first.expires_at and loaded.operator == "clerk1"
     assert service.get("missing") is None
     assert service.history("110105194912310029") == []
+
+
+@pytest.mark.parametrize("damage", ["other_key", "flipped_byte", "truncated"])
+def test_unreadable_row_raises_a_consent_error(service: ConsentService, store: Store,
+                                               cipher: FieldCipher, damage: str) -> None:
+    """A corrupted row (or one written with other keys) gives the module's own error."""
+    consent = service.grant(request(), operator="clerk1")
+    with store.session() as session:
+        row = session.get(ConsentRow, consent.id)
+        assert row is not None
+        if damage == "other_key":
+            row.applicant_name = FieldCipher.generate().encrypt_text(
+                PERSON_NAME, f"consent.applicant_name:{consent.id}")
+        elif damage == "flipped_byte":
+            blob = bytearray(row.applicant_name)
+            blob[-1] ^= 0x01
+            row.applicant_name = bytes(blob)
+        else:
+            row.applicant_name = row.applicant_name[:5]
+    with pytest.raises(ConsentRecordUnreadable) as info:
+        service.get(consent.id)
+    assert isinstance(info.value, ConsentError)
+    assert info.value.consent_id == consent.id
+    assert "无法读取" in info.value.message
+    with pytest.raises(ConsentRecordUnreadable):
+        service.history(PERSON_ID)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import stat
@@ -118,3 +119,34 @@ def test_corrupt_key_file(tmp_path) -> None:
     os.close(fd)
     with pytest.raises(KeyFileError, match="损坏"):
         FieldCipher.from_key_file(path)
+
+
+def test_derived_keys(cipher: FieldCipher, tmp_path) -> None:
+    key = cipher.derive_key("audit-chain")
+    assert len(key) == 32
+    assert cipher.derive_key("audit-chain") == key
+    assert cipher.derive_key("something-else") != key
+    assert FieldCipher.generate().derive_key("audit-chain") != key
+    # Independent of the holder hash / keyed hash outputs and of the stored keys.
+    stored = json.loads((tmp_path / "keys" / "field-keys.json").read_text())
+    assert key.hex() not in {cipher.keyed_hash("", "audit-chain"), cipher.holder_hash("")}
+    assert base64.b64encode(key).decode() not in stored.values()
+    with pytest.raises(ValueError):
+        cipher.derive_key("")
+
+
+def test_key_fingerprint(tmp_path) -> None:
+    path = tmp_path / "k.json"
+    first = FieldCipher.from_key_file(path)
+    fingerprint = first.key_fingerprint()
+    assert len(fingerprint) == 64
+    assert FieldCipher.from_key_file(path).key_fingerprint() == fingerprint
+    assert FieldCipher.generate().key_fingerprint() != fingerprint
+    stored = json.loads(path.read_text())
+    enc = base64.b64decode(stored["encryption_key"])
+    mac = base64.b64decode(stored["hash_key"])
+    for key in (enc, mac):
+        assert key.hex() not in fingerprint
+    # Either key differing changes it.
+    assert FieldCipher(enc, os.urandom(32)).key_fingerprint() != fingerprint
+    assert FieldCipher(os.urandom(32), mac).key_fingerprint() != fingerprint

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 import random
@@ -28,6 +29,8 @@ from workstation.services.consent import (
 from workstation.services.crypto import FieldCipher
 from workstation.services.licences import (
     UNAVAILABLE_MESSAGE,
+    FailureCode,
+    FetchFailure,
     LicenceCache,
     LicenceService,
     LicencesUnavailable,
@@ -150,6 +153,30 @@ def test_purge(cache: LicenceCache, licences: dict, clock: ManualClock) -> None:
     assert empty.total == 0 and empty.oldest is None and empty.by_type == {}
 
 
+def test_purge_audited(cache: LicenceCache, licences: dict, clock: ManualClock,
+                       audit: AuditLog, cipher: FieldCipher) -> None:
+    cache.put(licences["id_card"], None, clock())
+    cache.put(licences["property_cert"], None, clock())
+    cache.put(licences["other_id_card"], None, clock())
+    clock.advance(days=2)
+    assert cache.purge(audit=audit, operator="admin") == 1
+    assert cache.purge_holder(OTHER_ID, audit=audit, operator="admin") == 1
+    assert cache.purge(expired_only=False, audit=audit, operator="cli") == 1
+    assert cache.purge(audit=audit, operator="cli") == 0
+    events = audit.events(kind=AuditKind.CACHE_PURGED)
+    assert [(e.operator, e.details) for e in events] == [
+        ("admin", {"scope": "expired", "removed": 1}),
+        ("admin", {"scope": "holder", "removed": 1}),
+        ("cli", {"scope": "all", "removed": 1}),
+        ("cli", {"scope": "expired", "removed": 0}),
+    ]
+    assert events[1].holder_hash == cipher.holder_hash(OTHER_ID)
+    assert events[0].holder_hash is None
+    assert audit.verify().ok
+    assert cache.purge() == 0  # without an audit log: nothing recorded
+    assert len(audit.events(kind=AuditKind.CACHE_PURGED)) == 4
+
+
 def test_thumbnail_cache(cache: LicenceCache, licences: dict, clock: ManualClock,
                          store: Store) -> None:
     lic = licences["id_card"]
@@ -216,6 +243,8 @@ def test_fetch_online(service: LicenceService, consents: ConsentService, platfor
     assert {lic.type_key for lic in result.licences} == {
         "id_card", "household_register", "property_cert"}
     assert result.missing == ("marriage_cert",) and result.unavailable == ()
+    assert result.failures == (FetchFailure.of(FailureCode.MISSING, "marriage_cert"),)
+    assert result.reasons == {"marriage_cert": "电子证照平台未查到申请人的结婚证"}
     assert result.of_type("id_card") == [licences["id_card"]]
     call = platform.calls_to("search_licences")[0]
     assert call["consent_ref"] == consent.consent_ref and call["reason"] == "参保登记核验"
@@ -309,6 +338,97 @@ def test_remote_consent_refusal(service: LicenceService, consents: ConsentServic
     assert event.details["refusal"] == "platform:consent_expired"
 
 
+def test_remote_consent_revoked(service: LicenceService, consents: ConsentService,
+                                platform: FakePlatform, audit: AuditLog,
+                                cache: LicenceCache) -> None:
+    """The applicant withdrew the consent on the platform (e.g. in the 鄂汇办 app)."""
+    consent = grant(consents)
+    platform.refuse = (403, "consent_revoked", "consent has been revoked")
+    with pytest.raises(ConsentRequired) as info:
+        service.fetch(consent, reason="核验", operator="clerk1")
+    assert "撤回授权" in info.value.message
+    assert "revoked" not in info.value.message  # Chinese, not the platform's English text
+    [event] = audit.events(kind=AuditKind.LICENCE_REFUSED)
+    assert event.details["refusal"] == "platform:consent_revoked"
+    assert cache.lookup(PERSON_ID) == []
+
+
+def _with_bad_id(licence, bad_id: str):
+    return dataclasses.replace(licence, licence_id=bad_id)
+
+
+def test_invalid_identifiers_dropped_and_audited(
+    service: LicenceService, consents: ConsentService, platform: FakePlatform,
+    audit: AuditLog, cache: LicenceCache, licences: dict, store: Store,
+) -> None:
+    good = licences["id_card"]
+    bad_check = good.licence_id[:-1] + ("0" if good.licence_id[-1] != "0" else "1")
+    platform.licences = [
+        _with_bad_id(good, bad_check),  # wrong check character
+        licences["household_register"],
+        _with_bad_id(licences["property_cert"], "PC-2025-0001"),  # not GB/T 36904 at all
+    ]
+    result = service.fetch(grant(consents), reason="核验", operator="clerk1")
+    assert result.licences == (licences["household_register"],)
+    assert result.missing == ("marriage_cert",)
+    assert result.unavailable == ()
+    assert {f.code for f in result.failures if f.type_key in ("id_card", "property_cert")} == {
+        FailureCode.INVALID_IDENTIFIER}
+    assert result.reason_for("id_card") == (
+        "电子证照平台返回的居民身份证证照标识不合规，已拒收，请联系发证机关核实")
+    assert result.reason_for("marriage_cert") == "电子证照平台未查到申请人的结婚证"
+    assert result.reason_for("household_register") is None
+    assert set(result.reasons) == {"id_card", "property_cert", "marriage_cert"}
+    # Not cached.
+    assert [c.licence.licence_id for c in cache.lookup(PERSON_ID)] == [
+        licences["household_register"].licence_id]
+    refused = audit.events(kind=AuditKind.LICENCE_REFUSED)
+    assert [(e.details["refusal"], e.details["types"]) for e in refused] == [
+        ("invalid_identifier", ["id_card"]), ("invalid_identifier", ["property_cert"])]
+    assert refused[0].details["licence_id"] == bad_check
+    [access] = audit.events(kind=AuditKind.LICENCE_ACCESS)
+    assert access.details["licence_ids"] == [licences["household_register"].licence_id]
+    assert audit.verify().ok
+
+
+def test_invalid_identifier_holding_personal_data_audited_as_hash(
+    service: LicenceService, consents: ConsentService, platform: FakePlatform,
+    audit: AuditLog, licences: dict, store: Store,
+) -> None:
+    platform.licences = [_with_bad_id(licences["id_card"], f"ID-{PERSON_ID}")]
+    result = service.fetch(grant(consents, ("id_card",)), reason="核验", operator="clerk1")
+    assert result.licences == () and result.missing == ()
+    [event] = audit.events(kind=AuditKind.LICENCE_REFUSED)
+    assert "licence_id" not in event.details and len(event.details["licence_id_hash"]) == 64
+    with store.session() as session:
+        raw = " ".join(str(v) for v in session.execute(text("SELECT * FROM audit_events")).all())
+    assert PERSON_ID not in raw
+
+
+def test_invalid_identifier_in_old_cache_not_served(
+    service: LicenceService, consents: ConsentService, platform: FakePlatform,
+    audit: AuditLog, cache: LicenceCache, licences: dict, clock: ManualClock,
+) -> None:
+    """A row cached before identifiers were checked is not served offline either."""
+    cache.put(_with_bad_id(licences["id_card"], "BAD-0001"), None, clock())
+    cache.put(licences["household_register"], None, clock())
+    platform.down = True
+    result = service.fetch(grant(consents, ("id_card", "household_register", "marriage_cert")),
+                           reason="离线核验", operator="clerk1")
+    assert result.offline
+    assert result.licences == (licences["household_register"],)
+    assert result.unavailable == ("id_card", "marriage_cert")
+    assert result.failures == (
+        FetchFailure.of(FailureCode.INVALID_IDENTIFIER, "id_card"),
+        FetchFailure.of(FailureCode.UNAVAILABLE, "marriage_cert"),
+    )
+    assert result.reason_for("marriage_cert") == (
+        "电子证照平台暂时无法连接，本机也没有结婚证的有效缓存")
+    [event] = audit.events(kind=AuditKind.LICENCE_REFUSED)
+    assert event.details["refusal"] == "invalid_identifier"
+    assert event.details["source"] == "cache"
+
+
 def test_offline_serves_cached_inside_ttl(service: LicenceService, consents: ConsentService,
                                           platform: FakePlatform, audit: AuditLog,
                                           clock: ManualClock, licences: dict) -> None:
@@ -326,6 +446,9 @@ def test_offline_serves_cached_inside_ttl(service: LicenceService, consents: Con
     assert result.as_of == first_fetch  # household_register is the oldest served copy
     assert result.unavailable == ("marriage_cert", "property_cert")
     assert result.missing == ()
+    assert [(f.type_key, f.code) for f in result.failures] == [
+        ("marriage_cert", "unavailable"), ("property_cert", "unavailable")]
+    assert all("无法连接" in f.reason for f in result.failures)
     event = audit.events(kind=AuditKind.LICENCE_ACCESS, newest_first=True, limit=1)[0]
     assert event.details["offline"] is True
     assert event.details["unavailable"] == ["marriage_cert", "property_cert"]

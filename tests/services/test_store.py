@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from pathlib import Path
 
 import pytest
@@ -23,20 +25,24 @@ from workstation.services.consent import ConsentRequest, ConsentService
 from workstation.services.crypto import FieldCipher
 from workstation.services.licences import LicenceCache, LicenceService
 from workstation.services.store import (
+    KeyMismatchError,
     Store,
+    StoreError,
     _normalise_url,
     alembic_config,
+    check_key_fingerprint,
     default_database_url,
     migrations_directory,
 )
-from workstation.services.tables import Base, OperatorRow
+from workstation.services.tables import Base, OperatorRow, WorkstationMetaRow
 
 TABLES = {"operators", "consents", "licence_cache", "audit_events", "audit_chain_head",
-          "seen_codes", "outbox", "alembic_version"}
+          "seen_codes", "outbox", "workstation_meta", "alembic_version"}
+HEAD = "0002"
 
 
 def test_migrated_to_head(store: Store) -> None:
-    assert store.current_revision() == Store.head_revision() == "0001"
+    assert store.current_revision() == Store.head_revision() == HEAD
     names = set(inspect(store.engine).get_table_names())
     assert names >= TABLES
     indexes = {ix["name"]: ix["column_names"]
@@ -54,7 +60,7 @@ def test_models_match_migrations(store: Store) -> None:
 def test_fresh_postgres_database_migrates(postgres_url: str) -> None:
     store = Store.open(postgres_url.replace("postgresql+psycopg://", "postgresql://"))
     try:
-        assert store.is_postgresql and store.current_revision() == "0001"
+        assert store.is_postgresql and store.current_revision() == HEAD
         assert set(inspect(store.engine).get_table_names()) >= TABLES
     finally:
         store.close()
@@ -63,7 +69,7 @@ def test_fresh_postgres_database_migrates(postgres_url: str) -> None:
 def test_open_twice_is_idempotent(store: Store) -> None:
     again = Store.open(store.url)
     try:
-        assert again.current_revision() == "0001"
+        assert again.current_revision() == HEAD
         with again.session() as session:
             rows = session.execute(text("SELECT count(*) FROM audit_chain_head")).scalar_one()
         assert rows == 1
@@ -138,7 +144,7 @@ def test_url_handling(tmp_path: Path) -> None:
 def test_in_memory_sqlite() -> None:
     store = Store.open("sqlite://")
     try:
-        assert store.current_revision() == "0001"
+        assert store.current_revision() == HEAD
         assert store.sqlite_path is None
     finally:
         store.close()
@@ -193,3 +199,67 @@ def test_no_plaintext_personal_data_on_disk(
     data = path.read_bytes()
     for what, needle in needles.items():
         assert needle not in data, f"{what} found in the database after checkpoint"
+
+
+# -- field-key fingerprint -------------------------------------------------------------------
+
+def test_key_fingerprint_recorded_on_first_open(store: Store, cipher: FieldCipher,
+                                                tmp_path: Path) -> None:
+    check_key_fingerprint(store, cipher)
+    with store.session() as session:
+        rows = session.execute(select(WorkstationMetaRow)).scalars().all()
+    assert [(r.key, r.value) for r in rows] == [
+        ("field_key_fingerprint", cipher.key_fingerprint())]
+    keys = json.loads((tmp_path / "keys" / "field-keys.json").read_text())
+    for name in ("encryption_key", "hash_key"):
+        assert base64.b64decode(keys[name]).hex() not in rows[0].value
+    # Same keys, another workstation: fine, and idempotent.
+    same = FieldCipher.from_key_file(tmp_path / "keys" / "field-keys.json")
+    other_store = Store.open(store.url)
+    try:
+        check_key_fingerprint(other_store, same)
+        check_key_fingerprint(other_store, same)
+    finally:
+        other_store.close()
+
+
+def test_other_keys_refused(store: Store, cipher: FieldCipher) -> None:
+    """A hall-wide database opened by a workstation with its own key file."""
+    check_key_fingerprint(store, cipher)
+    with pytest.raises(KeyMismatchError) as info:
+        check_key_fingerprint(store, FieldCipher.generate(), key_file="/etc/mianzheng/keys.json")
+    assert isinstance(info.value, StoreError)
+    message = str(info.value)
+    assert "其他字段密钥" in message and "复制" in message
+    assert "other field keys" in message and "copy the hall's key file" in message
+    assert "/etc/mianzheng/keys.json" in message
+    check_key_fingerprint(store, cipher)  # the right keys still work
+
+
+def test_first_of_two_new_workstations_wins(store: Store) -> None:
+    """Two workstations with different keys open a new database at once: one fingerprint."""
+    import threading
+
+    ciphers = [FieldCipher.generate() for _ in range(6)]
+    stores = [store] + [Store.open(store.url) for _ in range(5)]
+    outcomes: list[str] = []
+    barrier = threading.Barrier(6)
+
+    def worker(i: int) -> None:
+        barrier.wait()
+        try:
+            check_key_fingerprint(stores[i], ciphers[i])
+            outcomes.append("ok")
+        except KeyMismatchError:
+            outcomes.append("mismatch")
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(6)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        for extra in stores[1:]:
+            extra.close()
+    assert sorted(outcomes) == ["mismatch"] * 5 + ["ok"]

@@ -80,6 +80,11 @@ def test_cache_stats_and_purge(tmp_path, config_file, capsys):
     assert "purged 1" in capsys.readouterr().out
     assert main(["--config", str(config_file), "cache", "purge", "--all"]) == 0
     assert "purged 1" in capsys.readouterr().out
+    cipher, store = _open(tmp_path)
+    purges = [e for e in AuditLog(store, cipher, "CLI-01").events(limit=10)
+              if e.kind == "cache_purged"]
+    store.close()
+    assert sorted(e.details["scope"] for e in purges) == ["all", "expired"]
 
 
 def test_sandbox_command_serves_http(tmp_path):

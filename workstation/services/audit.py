@@ -1,21 +1,25 @@
 """The append-only, hash-chained audit log.
 
 Every identification, consent, licence access, print and submission is one row. Each row's
-``row_hash`` is SHA-256 over a canonical JSON serialisation of its fields and the previous row's
-hash, so changing, deleting or reordering rows breaks the chain from that point; ``verify()``
-finds the first broken link. A one-row table ``audit_chain_head`` holds the last seq and hash:
-appends lock it (``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so
-several workstations sharing one database append to one consistent chain, and deleting rows at
-the tail is detected too.
+``row_hash`` is HMAC-SHA256 over a canonical JSON serialisation of its fields and the previous
+row's hash, keyed with ``cipher.derive_key("audit-chain")``: changing, deleting or reordering
+rows breaks the chain from that point, and since the key never goes into the database, someone
+who can only write the database cannot recompute a consistent chain. ``verify()`` finds the
+first broken link. A one-row table ``audit_chain_head`` holds the last seq and hash: appends
+lock it (``SELECT ... FOR UPDATE`` on PostgreSQL, ``BEGIN IMMEDIATE`` on SQLite), so several
+workstations sharing one database (and one key file) append to one consistent chain, and
+deleting rows at the tail is detected too.
 
-Audit rows hold no plaintext personal data: the holder is a keyed hash, and ``details`` values
-that look like an ID number, a unified social credit code or a mobile phone number are refused.
+Audit rows hold no plaintext personal data: the holder is a keyed hash; ``details`` keys named
+like personal fields (name, phone, address, ...) and values that look like an ID number (18 or
+15 digits), a unified social credit code, a mobile or a landline number are refused.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 import re
 from collections.abc import Callable, Iterator, Mapping
@@ -32,6 +36,7 @@ from workstation.services.identity import (
     PROVINCE_CODES,
     credit_check_char,
 )
+from workstation.services.licence_ids import is_valid_licence_id
 from workstation.services.model import LICENCE_TYPES
 from workstation.services.store import Store
 from workstation.services.tables import GENESIS_HASH, AuditChainHeadRow, AuditEventRow
@@ -96,21 +101,65 @@ class AuditVerification:
 # -- personal-data guard ---------------------------------------------------------------------
 
 _TOKEN18_RE = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{18}(?![0-9A-Za-z])")
+# First-generation (15-digit) ID numbers: 6-digit area, YYMMDD birth date (19YY), 3 digits.
+_TOKEN15_RE = re.compile(r"(?<![0-9A-Za-z])\d{15}(?![0-9A-Za-z])")
 # Mainland mobile numbers, also written 138-1234-5678 or +86 138 1234 5678. The number must
 # stand alone (no letter or digit on either side), so random identifiers such as UUIDs and
-# hex digests are not mistaken for one.
+# hex digests are not mistaken for one; nor may it sit inside a hyphenated identifier such as
+# the case number ``HALL-170-20361026-043315-878`` (not after "<letter or digit>-", not
+# followed by "-<digit>").
 _PHONE_RE = re.compile(
-    r"(?<![0-9A-Za-z])(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}(?![0-9A-Za-z])"
+    r"(?<![0-9A-Za-z])(?<![0-9A-Za-z]-)(?:\+?86[- ]?)?1[3-9]\d(?:[- ]?\d{4}){2}"
+    r"(?![0-9A-Za-z])(?!-\d)"
+)
+# Landline numbers: a real area code (010, 02x, 0[3-9]xx), optionally in brackets, then a
+# 7- or 8-digit local number starting with 2-8, e.g. 0715-5212345, 07155212345,
+# (027)87654321. Not inside a hyphenated identifier (``HALL-010-20261127-...``): the number may
+# not follow "<letter or digit>-" nor be followed by "-<digit>".
+_LANDLINE_RE = re.compile(
+    r"(?<![0-9A-Za-z])(?<![0-9A-Za-z]-)(?:\+?86[- ]?)?"
+    r"(?:[(（](?:010|02\d|0[3-9]\d{2})[)）]|(?:010|02\d|0[3-9]\d{2}))"
+    r"[- ]?[2-8]\d{6,7}(?![0-9A-Za-z])(?!-\d)"
+)
+# Random identifiers (UUIDs, also uppercase or in braces) are never personal: blanked out
+# before the phone patterns run, so a UUID's 12-digit last group is not read as a landline.
+_UUID_RE = re.compile(
+    r"(?<![0-9A-Za-z])[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-"
+    r"[0-9A-Fa-f]{12}(?![0-9A-Za-z])"
 )
 # GB/T 36904 licence identifiers may be audited; their parts (18-digit type codes, the issuing
-# authority's credit code) must not be mistaken for personal identifiers.
+# authority's credit code, zero-padded serials) must not be mistaken for personal identifiers.
 _LICENCE_ID_RE = re.compile(r"^1\.2\.156\.3005\.2(?:\.[0-9A-Za-z]+){3,6}$")
+_EMBEDDED_LICENCE_ID_RE = re.compile(
+    r"(?<![0-9A-Za-z.])1\.2\.156\.3005\.2(?:\.[0-9A-Za-z]+){5}(?![0-9A-Za-z.])"
+)
 _TYPE_CODES = frozenset(t.type_code for t in LICENCE_TYPES.values())
+# Keys are compared after normalisation (camelCase -> snake_case, lower case, "-"/"."/spaces
+# -> "_"), so holderName, Holder-Name and holder_name are all caught.
 _PERSONAL_KEYS = frozenset({
-    "holder_id", "id_number", "id_no", "idcard", "id_card_number", "credit_code",
-    "holder_name", "applicant_name", "agent_name", "person_name", "real_name",
-    "phone", "mobile", "telephone", "phone_number", "address", "birth_date",
+    # identifiers
+    "holder_id", "id_number", "id_no", "idcard", "id_card", "id_card_number", "id_card_no",
+    "credit_code", "citizen_id", "ssn", "social_security_number",
+    "身份证", "身份证号", "身份证号码", "公民身份号码", "证件号码", "统一社会信用代码",
+    # names
+    "name", "full_name", "real_name", "person_name", "holder_name", "applicant",
+    "applicant_name", "agent_name", "contact_name",
+    "姓名", "名字", "申请人", "申请人姓名", "代办人", "代办人姓名", "联系人", "持证人",
+    # phones
+    "phone", "mobile", "telephone", "tel", "landline", "phone_number", "mobile_number",
+    "contact_phone", "cellphone",
+    "电话", "手机", "手机号", "手机号码", "联系电话", "固定电话", "座机",
+    # addresses and other personal facts
+    "address", "home_address", "residence", "birth_date", "birthday", "date_of_birth",
+    "email",
+    "住址", "地址", "家庭住址", "户籍地址", "居住地址", "出生日期", "电子邮箱",
 })
+_CAMEL_RE = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
+_KEY_SEPARATORS_RE = re.compile(r"[-.\s]+")
+
+
+def _normalise_key(key: str) -> str:
+    return _KEY_SEPARATORS_RE.sub("_", _CAMEL_RE.sub("_", key.strip())).lower()
 
 
 def _looks_like_id_number(token: str) -> bool:
@@ -137,10 +186,28 @@ def _looks_like_credit_code(token: str) -> bool:
     return t[17] == credit_check_char(t[:17])
 
 
+def _looks_like_first_generation_id(token: str) -> bool:
+    """15 digits: a real province code and a valid 19YY-MM-DD birth date."""
+    if int(token[:2]) not in PROVINCE_CODES:
+        return False
+    try:
+        dt.date(1900 + int(token[6:8]), int(token[8:10]), int(token[10:12]))
+    except ValueError:
+        return False
+    return True
+
+
+def _blank_valid_licence_ids(text: str) -> str:
+    return _EMBEDDED_LICENCE_ID_RE.sub(
+        lambda m: " " if is_valid_licence_id(m.group(0)) else m.group(0), text
+    )
+
+
 def personal_data_problem(text: str) -> str | None:
     """Why ``text`` looks like personal data (Chinese), or None."""
     if _LICENCE_ID_RE.match(text):
         return None
+    text = _blank_valid_licence_ids(_UUID_RE.sub(" ", text))
     for match in _TOKEN18_RE.finditer(text):
         token = match.group(0)
         if token in _TYPE_CODES:  # licence type codes share the credit-code shape
@@ -149,8 +216,13 @@ def personal_data_problem(text: str) -> str | None:
             return "疑似身份证号码"
         if _looks_like_credit_code(token):
             return "疑似统一社会信用代码"
+    for match in _TOKEN15_RE.finditer(text):
+        if _looks_like_first_generation_id(match.group(0)):
+            return "疑似身份证号码（15位）"
     if _PHONE_RE.search(text):
         return "疑似手机号码"
+    if _LANDLINE_RE.search(text):
+        return "疑似固定电话号码"
     return None
 
 
@@ -160,7 +232,7 @@ def check_no_personal_data(value: Any, path: str = "details") -> None:
         for key, item in value.items():
             if not isinstance(key, str):
                 raise ValueError(f"{path}: 键必须是字符串")
-            if key.lower() in _PERSONAL_KEYS:
+            if _normalise_key(key) in _PERSONAL_KEYS:
                 raise ValueError(f"{path}.{key}: 审计记录不得包含个人信息字段")
             check_no_personal_data(key, f"{path}.<key>")
             check_no_personal_data(item, f"{path}.{key}")
@@ -198,8 +270,17 @@ def _format_time(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
+AUDIT_CHAIN_KEY_PURPOSE = "audit-chain"
+
+
+def audit_chain_key(cipher: FieldCipher) -> bytes:
+    """The MAC key of the audit chain, derived from the field keys (never stored)."""
+    return cipher.derive_key(AUDIT_CHAIN_KEY_PURPOSE)
+
+
 def compute_row_hash(
     *,
+    key: bytes,
     seq: int,
     time: dt.datetime,
     kind: str,
@@ -210,7 +291,12 @@ def compute_row_hash(
     details: Mapping[str, Any],
     prev_hash: str,
 ) -> str:
-    """SHA-256 (hex) over the canonical JSON of one row's fields and the previous hash."""
+    """HMAC-SHA256 (hex) under ``key`` over the canonical JSON of one row and the previous hash.
+
+    ``key`` is ``audit_chain_key(cipher)``.
+    """
+    if len(key) < 32:
+        raise ValueError("the audit chain key must be at least 32 bytes")
     body = canonical_json({
         "seq": seq,
         "time": _format_time(time),
@@ -222,7 +308,7 @@ def compute_row_hash(
         "details": details,
         "prev_hash": prev_hash,
     })
-    return hashlib.sha256(body.encode("utf-8")).hexdigest()
+    return hmac.new(key, body.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
 _KIND_RE = re.compile(r"^[a-z][a-z0-9_.]{0,63}$")
@@ -238,6 +324,10 @@ class AuditLog:
     cipher: FieldCipher
     workstation_id: str
     clock: Clock = field(default=utc_now)
+    _chain_key: bytes = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._chain_key = audit_chain_key(self.cipher)
 
     def record(
         self,
@@ -311,7 +401,7 @@ class AuditLog:
         seq = head.last_seq + 1
         time = self.clock().astimezone(dt.UTC)
         row_hash = compute_row_hash(
-            seq=seq, time=time, kind=kind, workstation_id=self.workstation_id,
+            key=self._chain_key, seq=seq, time=time, kind=kind, workstation_id=self.workstation_id,
             operator=operator, scenario=scenario, holder_hash=holder_hash, details=details,
             prev_hash=head.last_hash,
         )
@@ -387,17 +477,18 @@ class AuditLog:
                 try:
                     details = json.loads(row.details)
                     recomputed = compute_row_hash(
-                        seq=row.seq, time=row.time, kind=row.kind,
+                        key=self._chain_key, seq=row.seq, time=row.time, kind=row.kind,
                         workstation_id=row.workstation_id, operator=row.operator,
                         scenario=row.scenario, holder_hash=row.holder_hash, details=details,
                         prev_hash=row.prev_hash,
                     )
                 except (ValueError, TypeError):
                     recomputed = ""
-                if recomputed != row.row_hash:
+                if not hmac.compare_digest(recomputed.encode(), str(row.row_hash).encode()):
                     return AuditVerification(
                         False, checked, row.seq,
-                        f"第 {row.seq} 条审计记录的内容被修改（哈希不符）", last_seq,
+                        f"第 {row.seq} 条审计记录的内容被修改（哈希不符；或记录由其他密钥写入）",
+                        last_seq,
                     )
                 checked += 1
                 prev_hash = row.row_hash

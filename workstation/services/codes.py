@@ -5,9 +5,10 @@ issuer's signature and expiry offline against a cached ``TrustList``, and resolv
 ``Applicant`` through the platform. ``CodeService.identify`` runs the whole chain:
 
     pick the format -> parse -> verify offline (one trust-list refresh on an unknown key)
-    -> local replay check -> resolve online
+    -> local replay check (not marking) -> resolve online -> mark the code as used
 
-so a forged, expired or replayed code is refused even while the platform is unreachable.
+so a forged, expired or replayed code is refused even while the platform is unreachable, and a
+still-valid code whose resolution failed (platform down) may be shown again.
 Every refusal is a ``CodeRefused`` with a fixed reason and a Chinese message for the screen.
 """
 
@@ -359,6 +360,7 @@ class EhbIdentityCode(CodeFormat):
 # ---------------------------------------------------------------------------------------------
 
 ReplayGuard = Callable[[str, dt.datetime], bool]
+SeenCheck = Callable[[str], bool]
 
 
 class CodeService:
@@ -366,16 +368,24 @@ class CodeService:
 
     ``replay_guard(key, expires_at)`` records a code as used and returns False when it was seen
     before; ``key`` is ``"<format kind>:<jti>"`` and ``expires_at`` says when it may be
-    forgotten.
+    forgotten. It is called only after the platform resolved the code.
+
+    ``seen_check(key)`` (optional) says whether a code was already used, without marking it:
+    a code seen before is refused locally before the platform is asked (so also while the
+    platform is down). Without it, a replay is caught by the platform or by ``replay_guard``
+    after resolution. With ``replay.SeenCodes``: ``replay_guard=seen.mark,
+    seen_check=seen.seen``.
     """
 
     def __init__(self, formats: Sequence[CodeFormat], trust_list_store: TrustListStore,
                  client: PlatformClient, replay_guard: ReplayGuard,
-                 clock: Callable[[], dt.datetime] = _now) -> None:
+                 clock: Callable[[], dt.datetime] = _now, *,
+                 seen_check: SeenCheck | None = None) -> None:
         self.formats = list(formats)
         self.trust = trust_list_store
         self.client = client
         self.replay_guard = replay_guard
+        self.seen_check = seen_check
         self.clock = clock
 
     def format_for(self, payload: str) -> CodeFormat:
@@ -409,9 +419,16 @@ class CodeService:
         fmt = self.format_for(payload)
         parsed = fmt.parse(payload)
         self.verify_offline(fmt, parsed)
-        if not self.replay_guard(f"{parsed.kind}:{parsed.jti}", parsed.expires_at):
-            raise CodeRefused("replayed", f"此{fmt.title}已使用过，请在手机上刷新后重新出示")
+        key = f"{parsed.kind}:{parsed.jti}"
+        replayed = CodeRefused("replayed", f"此{fmt.title}已使用过，请在手机上刷新后重新出示")
+        if self.seen_check is not None and self.seen_check(key):
+            raise replayed
+        # Resolve first: a failed resolution (platform down) must not use the code up.
         applicant = fmt.resolve(parsed, self.client)
+        if not self.replay_guard(key, parsed.expires_at):
+            # Another scan of the same code was accepted in the meantime.
+            log.warning("code accepted twice at once: format=%s; refused", fmt.kind)
+            raise replayed
         log.info("code identified: format=%s", fmt.kind)
         return applicant
 

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 from sqlalchemy import select
 
 from workstation.services.audit import AuditKind, AuditLog, check_no_personal_data, utc_now
-from workstation.services.crypto import FieldCipher
+from workstation.services.crypto import DecryptionError, FieldCipher
 from workstation.services.model import (
     CHINA_TZ,
     LICENCE_TYPES,
@@ -54,6 +54,21 @@ class ConsentRequired(ConsentError):
 
 class ConsentScopeError(ConsentError):
     """The consent does not cover a requested licence type."""
+
+
+class ConsentRecordUnreadable(ConsentError):
+    """A stored consent cannot be read back (corrupted row, or written with other field keys).
+
+    Raised by ``ConsentService.get`` / ``history`` instead of the underlying decryption error;
+    ``consent_id`` names the row.
+    """
+
+    def __init__(self, consent_id: str) -> None:
+        super().__init__(
+            f"授权记录 {consent_id} 无法读取（记录已损坏，或由其他密钥写入），"
+            "请重新取得申请人授权，并请管理员检查数据库和密钥文件"
+        )
+        self.consent_id = consent_id
 
 
 class ConsentPlatform(Protocol):
@@ -356,11 +371,15 @@ class ConsentService:
     def _from_row(self, row: ConsentRow, holder_id: str | None = None) -> Consent:
         # The holder's ID number is not stored (only its keyed hash): callers that need it
         # pass it in (history), otherwise it is left empty.
-        applicant = Applicant(
-            kind=HolderKind(row.holder_kind), holder_id=holder_id or "",
-            name=self.cipher.decrypt_text(row.applicant_name, _name_context(row.id)),
-            identified_by=IdentifiedBy(row.identified_by),
-        )
+        try:
+            applicant = Applicant(
+                kind=HolderKind(row.holder_kind), holder_id=holder_id or "",
+                name=self.cipher.decrypt_text(row.applicant_name, _name_context(row.id)),
+                identified_by=IdentifiedBy(row.identified_by),
+            )
+        except (DecryptionError, UnicodeDecodeError, ValueError) as exc:
+            log.warning("consent %s unreadable: %s", row.id, type(exc).__name__)
+            raise ConsentRecordUnreadable(row.id) from exc
         request = ConsentRequest.__new__(ConsentRequest)
         for name, value in {
             "applicant": applicant, "purpose": row.purpose, "matter_code": row.matter_code,

@@ -8,7 +8,10 @@ ciphertext copied into another column does not decrypt there.
 Lookups by holder use ``holder_hash`` = HMAC-SHA256 of the normalised identifier under a second,
 independent key: equal identifiers give equal hashes, but the hash reveals nothing without the key.
 
-Both keys live in one JSON key file created with mode 0600 on first run.
+Both keys live in one JSON key file created with mode 0600 on first run. Further keys (e.g. the
+audit chain's MAC key) are derived from the hash key with HKDF-SHA256 under a purpose label, so
+they never need storing; ``key_fingerprint()`` identifies the key pair without revealing it (a
+hall-wide database records it to detect a workstation holding other keys).
 """
 
 from __future__ import annotations
@@ -24,12 +27,16 @@ from pathlib import Path
 from typing import Any
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 FORMAT_VERSION = 1
 _NONCE_LEN = 12
 _KEY_LEN = 32
 _KEY_FILE_FORMAT = "mianzheng-field-keys"
+_DERIVE_SALT = b"mianzheng.field-keys.derive.v1"
+_FINGERPRINT_LABEL = b"mianzheng.field-keys.fingerprint.v1"
 
 
 class KeyFileError(RuntimeError):
@@ -55,6 +62,10 @@ class FieldCipher:
             raise ValueError("the encryption key and the hash key must differ")
         self._aead = AESGCM(encryption_key)
         self._hash_key = hash_key
+        # Binds the fingerprint to the encryption key too, without keeping the raw key.
+        self._encryption_key_check = hmac.new(
+            encryption_key, _FINGERPRINT_LABEL, hashlib.sha256
+        ).digest()
 
     def __repr__(self) -> str:  # never show key material
         return "FieldCipher(<keys hidden>)"
@@ -123,6 +134,29 @@ class FieldCipher:
         """HMAC-SHA256 (hex) of ``value`` in a named domain other than holder identifiers."""
         return hmac.new(
             self._hash_key, f"{purpose}\x00{value}".encode(), hashlib.sha256
+        ).hexdigest()
+
+    def derive_key(self, purpose: str) -> bytes:
+        """A 32-byte key for ``purpose`` (e.g. ``"audit-chain"``), derived from the hash key.
+
+        HKDF-SHA256 with a fixed salt and the purpose as info: independent of the hash key's
+        other uses (holder hashes, ``keyed_hash``) and of other purposes. Never store it.
+        """
+        if not purpose:
+            raise ValueError("a key purpose is required")
+        return HKDF(
+            algorithm=hashes.SHA256(), length=_KEY_LEN, salt=_DERIVE_SALT,
+            info=purpose.encode("utf-8"),
+        ).derive(self._hash_key)
+
+    def key_fingerprint(self) -> str:
+        """HMAC-SHA256 (hex) of a fixed label under both keys; reveals neither key.
+
+        Equal for ciphers built from the same key file, different otherwise.
+        """
+        return hmac.new(
+            self._hash_key, _FINGERPRINT_LABEL + b"\x00" + self._encryption_key_check,
+            hashlib.sha256,
         ).hexdigest()
 
 

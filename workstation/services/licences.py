@@ -7,6 +7,9 @@
   searches the platform online, and when the platform is unreachable serves the cached
   licences still inside their time-to-live, saying so (``offline``, ``as_of``).
 - ``ScopedLicenceService`` is what a plugin receives: only its manifest's licence types.
+- A licence whose GB/T 36904 identifier is not valid is never cached nor returned: it is
+  dropped and audited (``licence_refused``, refusal ``invalid_identifier``).
+- ``FetchResult.failures`` says, per type that could not be provided, why (Chinese).
 
 Every access and every refusal is audited; audit rows carry licence ids and types, never the
 holder's plaintext identity.
@@ -18,12 +21,19 @@ import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
-from workstation.services.audit import AuditKind, AuditLog, check_no_personal_data, utc_now
+from workstation.services.audit import (
+    AuditKind,
+    AuditLog,
+    check_no_personal_data,
+    personal_data_problem,
+    utc_now,
+)
 from workstation.services.consent import (
     CHINA_TZ,
     Consent,
@@ -31,6 +41,7 @@ from workstation.services.consent import (
     ConsentScopeError,
 )
 from workstation.services.crypto import DecryptionError, FieldCipher, normalise_holder_id
+from workstation.services.licence_ids import is_valid_licence_id
 from workstation.services.model import LICENCE_TYPES, HolderKind, Licence
 from workstation.services.platform import PlatformError, PlatformUnavailable
 from workstation.services.store import Store
@@ -290,23 +301,52 @@ class LicenceCache:
             oldest=_as_utc(oldest), newest=_as_utc(newest),
         )
 
-    def purge(self, expired_only: bool = True, now: dt.datetime | None = None) -> int:
-        """Delete expired rows (or every row); returns how many were deleted."""
+    def purge(
+        self,
+        expired_only: bool = True,
+        now: dt.datetime | None = None,
+        *,
+        audit: AuditLog | None = None,
+        operator: str | None = None,
+    ) -> int:
+        """Delete expired rows (or every row); returns how many were deleted.
+
+        With ``audit``, a ``cache_purged`` event (how many rows, which purge; no personal
+        data) is recorded in the same transaction as the delete.
+        """
         now = now or self.clock()
         statement = delete(LicenceCacheRow)
         if expired_only:
             statement = statement.where(LicenceCacheRow.expires_at <= now)
-        with self.store.session() as session:
-            return int(getattr(session.execute(statement), "rowcount", 0) or 0)
+        with self.store.session(write_lock=audit is not None) as session:
+            removed = int(getattr(session.execute(statement), "rowcount", 0) or 0)
+            if audit is not None:
+                audit.record_in(
+                    session, AuditKind.CACHE_PURGED, operator=operator,
+                    details={"scope": "expired" if expired_only else "all",
+                             "removed": removed},
+                )
+        return removed
 
-    def purge_holder(self, holder_id: str) -> int:
-        """Delete everything cached about one holder (e.g. on the holder's request)."""
+    def purge_holder(
+        self, holder_id: str, *, audit: AuditLog | None = None, operator: str | None = None
+    ) -> int:
+        """Delete everything cached about one holder (e.g. on the holder's request).
+
+        With ``audit``, a ``cache_purged`` event for the holder (keyed hash) is recorded.
+        """
         holder_hash = self.cipher.holder_hash(holder_id)
-        with self.store.session() as session:
+        with self.store.session(write_lock=audit is not None) as session:
             result = session.execute(
                 delete(LicenceCacheRow).where(LicenceCacheRow.holder_hash == holder_hash)
             )
-            return int(getattr(result, "rowcount", 0) or 0)
+            removed = int(getattr(result, "rowcount", 0) or 0)
+            if audit is not None:
+                audit.record_in(
+                    session, AuditKind.CACHE_PURGED, operator=operator, holder_id=holder_id,
+                    details={"scope": "holder", "removed": removed},
+                )
+        return removed
 
 
 def _as_utc(value: Any) -> dt.datetime | None:
@@ -322,6 +362,42 @@ def _as_utc(value: Any) -> dt.datetime | None:
 
 # -- fetching --------------------------------------------------------------------------------
 
+class FailureCode(StrEnum):
+    """Why a requested licence type could not be (fully) provided (``FetchFailure.code``)."""
+
+    MISSING = "missing"  # the platform has no licence of that type for the holder
+    UNAVAILABLE = "unavailable"  # platform unreachable and nothing (valid) cached
+    INVALID_IDENTIFIER = "invalid_identifier"  # a licence with a malformed identifier
+
+
+def _type_name(type_key: str) -> str:
+    return LICENCE_TYPES[type_key].name if type_key in LICENCE_TYPES else type_key
+
+
+def _failure_reason(code: str, type_key: str) -> str:
+    name = _type_name(type_key)
+    if code == FailureCode.MISSING:
+        return f"电子证照平台未查到申请人的{name}"
+    if code == FailureCode.UNAVAILABLE:
+        return f"电子证照平台暂时无法连接，本机也没有{name}的有效缓存"
+    if code == FailureCode.INVALID_IDENTIFIER:
+        return f"电子证照平台返回的{name}证照标识不合规，已拒收，请联系发证机关核实"
+    return f"{name}暂时无法调取"
+
+
+@dataclass(frozen=True)
+class FetchFailure:
+    """One requested licence type that could not be provided, and why."""
+
+    type_key: str
+    code: str  # a FailureCode value
+    reason: str  # short Chinese sentence the page can show
+
+    @classmethod
+    def of(cls, code: str, type_key: str) -> FetchFailure:
+        return cls(type_key=type_key, code=code, reason=_failure_reason(code, type_key))
+
+
 @dataclass(frozen=True)
 class FetchResult:
     licences: tuple[Licence, ...]
@@ -329,9 +405,23 @@ class FetchResult:
     as_of: dt.datetime | None  # offline: when the oldest served licence was fetched
     missing: tuple[str, ...] = ()  # types the holder has no licence of (known online only)
     unavailable: tuple[str, ...] = ()  # types neither fetched nor cached
+    # Every failure, with a Chinese reason: the missing and unavailable types above, plus
+    # licences dropped for an invalid identifier (their type may still have other licences).
+    failures: tuple[FetchFailure, ...] = ()
 
     def of_type(self, type_key: str) -> list[Licence]:
         return [lic for lic in self.licences if lic.type_key == type_key]
+
+    def reason_for(self, type_key: str) -> str | None:
+        """The Chinese reason(s) ``type_key`` was not (fully) provided, or None."""
+        reasons = list(dict.fromkeys(f.reason for f in self.failures if f.type_key == type_key))
+        return "；".join(reasons) if reasons else None
+
+    @property
+    def reasons(self) -> dict[str, str]:
+        """Per failed type, the reason(s) to show."""
+        return {t: r for t in dict.fromkeys(f.type_key for f in self.failures)
+                if (r := self.reason_for(t)) is not None}
 
 
 @dataclass
@@ -425,35 +515,84 @@ class LicenceService:
         now: dt.datetime, reason: str, operator: str | None,
     ) -> FetchResult:
         holder = normalise_holder_id(consent.applicant.holder_id)
-        licences: list[Licence] = []
+        covered: list[Licence] = []
         for lic in found:
             # Keep only what the consent covers, even if the platform returned more.
             if lic.type_key in wanted and normalise_holder_id(lic.holder_id) == holder:
-                licences.append(lic)
+                covered.append(lic)
             else:
                 log.warning("platform returned an unrequested licence %s; dropped", lic)
+        licences, invalid = self._drop_invalid_identifiers(
+            consent, covered, operator, source="platform"
+        )
         self.cache.put_many([(lic, consent.id, now) for lic in licences])
         present = {lic.type_key for lic in licences}
-        missing = tuple(t for t in wanted if t not in present)
+        rejected = {lic.type_key for lic in invalid}
+        missing = tuple(t for t in wanted if t not in present and t not in rejected)
+        failures = tuple(
+            [FetchFailure.of(FailureCode.INVALID_IDENTIFIER, t) for t in wanted if t in rejected]
+            + [FetchFailure.of(FailureCode.MISSING, t) for t in missing]
+        )
         self._audit_access(consent, licences, wanted, reason, operator, offline=False,
                            missing=missing)
-        return FetchResult(licences=tuple(licences), offline=False, as_of=None, missing=missing)
+        return FetchResult(licences=tuple(licences), offline=False, as_of=None, missing=missing,
+                           failures=failures)
 
     def _offline(
         self, consent: Consent, wanted: tuple[str, ...], now: dt.datetime, reason: str,
         operator: str | None,
     ) -> FetchResult:
-        cached = self.cache.lookup(consent.applicant.holder_id, wanted, now)
+        found = self.cache.lookup(consent.applicant.holder_id, wanted, now)
+        # Rows cached before identifiers were checked: never serve an invalid one.
+        valid, invalid = self._drop_invalid_identifiers(
+            consent, [c.licence for c in found], operator, source="cache"
+        )
+        valid_ids = {lic.licence_id for lic in valid}
+        cached = [c for c in found if c.licence.licence_id in valid_ids]
         if not cached:
             raise LicencesUnavailable()
         licences = tuple(c.licence for c in cached)
         present = {lic.type_key for lic in licences}
+        rejected = {lic.type_key for lic in invalid}
         unavailable = tuple(t for t in wanted if t not in present)
+        failures = tuple(
+            [FetchFailure.of(FailureCode.INVALID_IDENTIFIER, t) for t in wanted if t in rejected]
+            + [FetchFailure.of(FailureCode.UNAVAILABLE, t) for t in unavailable
+               if t not in rejected]
+        )
         as_of = min(c.fetched_at for c in cached)
         self._audit_access(consent, list(licences), wanted, reason, operator, offline=True,
                            unavailable=unavailable, as_of=as_of)
         return FetchResult(licences=licences, offline=True, as_of=as_of,
-                           unavailable=unavailable)
+                           unavailable=unavailable, failures=failures)
+
+    def _drop_invalid_identifiers(
+        self, consent: Consent, licences: Sequence[Licence], operator: str | None, *,
+        source: str,
+    ) -> tuple[list[Licence], list[Licence]]:
+        """Split into (valid, invalid) by GB/T 36904 identifier; audit every invalid one."""
+        valid: list[Licence] = []
+        invalid: list[Licence] = []
+        for lic in licences:
+            (valid if is_valid_licence_id(lic.licence_id) else invalid).append(lic)
+        for lic in invalid:
+            log.warning("licence with an invalid identifier from the %s; dropped", source)
+            details: dict[str, Any] = {
+                "action": "fetch", "refusal": FailureCode.INVALID_IDENTIFIER,
+                "consent_id": consent.id, "types": [lic.type_key], "source": source,
+            }
+            # The bad identifier is recorded when it is safe to (it might hold anything).
+            bad_id = str(lic.licence_id)[:128]
+            if bad_id and personal_data_problem(bad_id) is None:
+                details["licence_id"] = bad_id
+            else:
+                details["licence_id_hash"] = self.audit.cipher.keyed_hash(bad_id, "licence-id")
+            self.audit.record(
+                AuditKind.LICENCE_REFUSED, operator=operator,
+                holder_id=consent.applicant.holder_id or None,
+                scenario=consent.request.scenario, details=details,
+            )
+        return valid, invalid
 
     def _audit_access(
         self, consent: Consent, licences: Sequence[Licence], wanted: tuple[str, ...],
@@ -545,6 +684,10 @@ class LicenceService:
         """Audit a platform refusal; consent refusals are re-raised as ConsentError."""
         code = str(getattr(exc, "code", "") or "")
         message = str(getattr(exc, "message", "") or exc)
+        if code == "consent_revoked":
+            self._refuse(consent, types, f"platform:{code}", operator, ConsentRequired(
+                "申请人已在电子证照平台撤回授权，不能调取电子证照。如需调取，请重新取得申请人授权"
+            ))
         if code in ("consent_required", "consent_expired", "consent_scope"):
             error_type = ConsentScopeError if code == "consent_scope" else ConsentRequired
             self._refuse(consent, types, f"platform:{code}", operator,

@@ -64,9 +64,14 @@ class SeenCodes:
     __call__ = mark
 
     def seen(self, jti: str) -> bool:
-        """True if ``jti`` is remembered (without marking it)."""
+        """True if ``jti`` is remembered (without marking it).
+
+        Has the ``CodeService(seen_check=...)`` shape. Entries ``mark`` would prune (expired
+        plus the grace period) count as not seen, as they do for ``mark``.
+        """
         with self._store.session() as session:
-            return session.get(SeenCodeRow, jti_hash(jti)) is not None
+            row = session.get(SeenCodeRow, jti_hash(jti))
+            return row is not None and row.expires_at >= self._clock()
 
     def prune(self) -> int:
         """Forget entries whose codes expired (plus the grace period); returns how many."""

@@ -8,11 +8,18 @@ database instead (``postgresql+psycopg://user:password@host/dbname``).
 SQLite specifics: WAL journal, foreign keys on, a busy timeout, and transactions started by
 us (``BEGIN``, or ``BEGIN IMMEDIATE`` for ``session(write_lock=True)``) instead of by the
 sqlite3 module, so writers that must be serialised (the audit chain) take the lock up front.
+
+Field keys: every workstation sharing one database must hold the same key file, or holder
+hashes, cached licences, consents and the audit chain stop matching across workstations.
+``check_key_fingerprint(store, cipher)`` (call it right after opening) records the keys'
+fingerprint on first use and raises ``KeyMismatchError`` when other keys open the database.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
+import hmac
 import logging
 import os
 from collections.abc import Iterator
@@ -25,10 +32,15 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 from sqlalchemy.pool import StaticPool
+
+from workstation.services.crypto import FieldCipher
+from workstation.services.tables import META_KEY_FINGERPRINT, WorkstationMetaRow
 
 log = logging.getLogger(__name__)
 
@@ -40,6 +52,51 @@ _SQLITE_BEGIN_OPTION = "mianzheng_sqlite_begin"
 
 class StoreError(RuntimeError):
     """The database cannot be opened or migrated; the message says why."""
+
+
+class KeyMismatchError(StoreError):
+    """The database was created with other field keys than this workstation's key file."""
+
+    def __init__(self, key_file: str | os.PathLike[str] | None = None) -> None:
+        where = f"（{key_file}）" if key_file is not None else ""
+        message = (
+            "本数据库是用其他字段密钥创建的，与本工作站的密钥文件不一致，已拒绝使用。"
+            f"请把本大厅统一的密钥文件复制到本工作站{where}后重试。"
+            " / The database was created with other field keys; "
+            "copy the hall's key file to this workstation and try again."
+        )
+        super().__init__(message)
+        self.message = message
+
+
+def check_key_fingerprint(
+    store: Store, cipher: FieldCipher, *, key_file: str | os.PathLike[str] | None = None
+) -> None:
+    """Make sure ``cipher`` holds the field keys this database was created with.
+
+    The first call on a database records ``cipher.key_fingerprint()`` (an HMAC of a fixed
+    label, never a key) in ``workstation_meta``; later calls compare against it and raise
+    ``KeyMismatchError`` on a difference. When two workstations with different keys open a new
+    database at once, exactly one fingerprint is recorded and the other gets the error.
+    ``key_file`` (optional) is named in the message.
+    """
+    fingerprint = cipher.key_fingerprint()
+    insert = postgresql.insert if store.is_postgresql else sqlite.insert
+    statement = insert(WorkstationMetaRow).values(
+        key=META_KEY_FINGERPRINT, value=fingerprint, updated_at=dt.datetime.now(dt.UTC)
+    ).on_conflict_do_nothing(index_elements=[WorkstationMetaRow.key])
+    try:
+        with store.session() as session:
+            session.execute(statement)
+            recorded = session.execute(
+                select(WorkstationMetaRow.value)
+                .where(WorkstationMetaRow.key == META_KEY_FINGERPRINT)
+            ).scalar_one()
+    except SQLAlchemyError as exc:
+        raise StoreError(f"无法核对数据库的字段密钥指纹：{type(exc).__name__}") from exc
+    if not hmac.compare_digest(recorded, fingerprint):
+        log.error("field key fingerprint mismatch: this workstation holds other keys")
+        raise KeyMismatchError(key_file)
 
 
 def default_database_url(data_dir: Path | None = None) -> str:

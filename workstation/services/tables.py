@@ -186,4 +186,19 @@ class OutboxRow(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
 
 
+class WorkstationMetaRow(Base):
+    """Facts about the database itself, as key/value pairs (e.g. the field-key fingerprint).
+
+    Never holds key material or personal data.
+    """
+
+    __tablename__ = "workstation_meta"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+META_KEY_FINGERPRINT = "field_key_fingerprint"
+
 GENESIS_HASH = "0" * 64
