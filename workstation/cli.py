@@ -225,10 +225,20 @@ def _plugins(config: Config, *, as_json: bool) -> int:
         }
         for name, m in loaded.scenarios
     ]
+    contributions: dict[str, dict[str, list[str]]] = {
+        name: {"code_formats": [], "matters": [], "print_templates": []}
+        for name, _ in loaded.manager.list_name_plugin()
+    }
+    for name, fmt in loaded.collect("register_code_formats"):
+        contributions[name]["code_formats"].append(f"{fmt.kind}（{fmt.title}）")
+    for name, matter in loaded.collect("register_matters"):
+        contributions[name]["matters"].append(f"{matter.code} {matter.name}")
+    for name, template in loaded.collect("register_print_templates"):
+        contributions[name]["print_templates"].append(f"{template.key}（{template.title}）")
     errors = [e.__dict__ for e in loaded.errors]
     if as_json:
-        print(json.dumps({"scenarios": rows, "errors": errors, "blocked": loaded.blocked},
-                         ensure_ascii=False, indent=2))
+        print(json.dumps({"scenarios": rows, "plugins": contributions, "errors": errors,
+                          "blocked": loaded.blocked}, ensure_ascii=False, indent=2))
         return 0
     print(f"已加载 {len(rows)} 个场景 / {len(rows)} scenarios loaded")
     for r in rows:
@@ -237,6 +247,14 @@ def _plugins(config: Config, *, as_json: bool) -> int:
         print(f"  page:          {r['page']}")
         print(f"  licence types: {', '.join(r['licence_types']) or '-'}")
         print(f"  devices:       {', '.join(r['devices']) or '-'}")
+    print("\n插件及其贡献 / plugins and what they contribute")
+    labels = {"code_formats": "code formats", "matters": "matters",
+              "print_templates": "print templates"}
+    for name, parts in contributions.items():
+        print(f"\n{name}  [{loaded.distributions.get(name, '')}]")
+        for key, label in labels.items():
+            if parts[key]:
+                print(f"  {label + ':':16} {'; '.join(parts[key])}")
     for b in loaded.blocked:
         print(f"\nblocked by configuration / 已按配置停用: {b}")
     for e in loaded.errors:
