@@ -15,7 +15,7 @@ from pathlib import Path
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from PyQt6.QtCore import QCoreApplication, QEventLoop
-from PyQt6.QtWidgets import QApplication, QWidget
+from PyQt6.QtWidgets import QApplication, QDialog, QWidget
 
 from sandbox.server import SandboxServer
 from workstation.config import Config, PlatformConfig
@@ -96,6 +96,14 @@ def main(out: Path) -> None:
             page.consent_panel.accept_button.click()
             wait(lambda page=page: page.results.isVisible())
             shoot(win, out / "intake-results.png")
+            page.table.selectRow(1)
+            page.view_selected_licence()
+            wait(lambda app=app: any(isinstance(w, QDialog) and w.isVisible()
+                                     for w in app.topLevelWidgets()))
+            dialog = next(w for w in app.topLevelWidgets()
+                          if isinstance(w, QDialog) and w.isVisible())
+            shoot(dialog, out / "intake-licence.png")
+            dialog.close()
             page.generate_button.click()
             wait(lambda page=page: page.document_path is not None)
             shoot(win, out / "intake-document.png")

@@ -38,7 +38,14 @@ from workstation.context import ScenarioContext
 from workstation.services.licences import LicencesUnavailable
 from workstation.services.model import CHINA_TZ, Applicant, HolderKind, Matter
 from workstation.ui.tasks import TaskRunner
-from workstation.ui.widgets import BusyOverlay, ConsentPanel, FieldRow, Notice, primary_button
+from workstation.ui.widgets import (
+    BusyOverlay,
+    ConsentPanel,
+    FieldRow,
+    Notice,
+    primary_button,
+    show_licence_dialog,
+)
 
 log = logging.getLogger(__name__)
 
@@ -116,7 +123,8 @@ class IntakePage(QWidget):
         self.table = QTableWidget(0, 5)
         self.table.setHorizontalHeaderLabels(["序号", "材料名称", "提交方式", "电子证照", "说明"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         vertical, header = self.table.verticalHeader(), self.table.horizontalHeader()
         assert vertical is not None and header is not None
         vertical.setVisible(False)
@@ -133,9 +141,12 @@ class IntakePage(QWidget):
         self.document_label = QLabel()
         self.document_label.setWordWrap(True)
         self.document_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.view_button = QPushButton("查看所选证照")
+        self.view_button.setEnabled(False)
         self.generate_button = primary_button("生成材料清单（PDF）")
         self.finish_button = QPushButton("办结")
         buttons.addWidget(self.document_label, 1)
+        buttons.addWidget(self.view_button)
         buttons.addWidget(self.generate_button)
         buttons.addWidget(self.finish_button)
         rl.addLayout(buttons)
@@ -150,6 +161,11 @@ class IntakePage(QWidget):
         self.consent_panel.accepted.connect(self.accept_consent)
         self.consent_panel.declined.connect(self.decline_consent)
         self.generate_button.clicked.connect(self.generate_material_list)
+        self.view_button.clicked.connect(self.view_selected_licence)
+        self.table.itemSelectionChanged.connect(self._selection_changed)
+        self.table.cellDoubleClicked.connect(lambda _r, _c: self.view_selected_licence())
+        self.licence_dialog = show_licence_dialog  # tests replace it
+        self.consent: Any = None
         self.finish_button.clicked.connect(lambda: self.ctx.sessions.end("finished"))
         self._kind_changed()
         self._prefill_from_session()
@@ -266,6 +282,7 @@ class IntakePage(QWidget):
         if outcome is None:
             return
         consent, result, error = outcome
+        self.consent = consent
         current = self.ctx.sessions.applicant
         if current is not None and current.holder_id == consent.request.applicant.holder_id:
             self.ctx.sessions.add_consent(consent)
@@ -331,6 +348,34 @@ class IntakePage(QWidget):
         self.document_path = None
         self.case_number = self.ctx.new_case_number()
         self.results.show()
+
+    # -- viewing a licence -----------------------------------------------------------------
+
+    def selected_licence(self) -> Any:
+        rows = {index.row() for index in self.table.selectedIndexes()}
+        if len(rows) != 1:
+            return None
+        return self.assessments[rows.pop()].licence
+
+    def _selection_changed(self) -> None:
+        self.view_button.setEnabled(self.selected_licence() is not None)
+
+    def view_selected_licence(self) -> None:
+        licence, consent, matter = self.selected_licence(), self.consent, self.matter
+        if licence is None or matter is None:
+            return
+        operator = self.ctx.operator()
+
+        def picture() -> bytes | None:
+            try:
+                return bytes(self.ctx.licences.thumbnail(
+                    consent, licence, f"办理“{matter.name}”查看证照", operator=operator))
+            except Exception as exc:  # the data is still worth showing without the picture
+                log.info("licence picture unavailable: %s", type(exc).__name__)
+                return None
+
+        self._run("正在获取证照图像…", picture,
+                  lambda png: self.licence_dialog(self, licence, png))
 
     # -- material list --------------------------------------------------------------------
 

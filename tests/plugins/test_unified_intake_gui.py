@@ -423,3 +423,29 @@ def test_consents_are_revoked_when_the_applicant_leaves(qtbot, core, window, san
         core.platform.search_licences(person.id_number, ["id_card"], ref, "复用已结束的授权")
     assert err.value.code == "consent_revoked"
     assert core.consents.get(consent.id).revoked_at is not None
+
+
+def test_clerk_views_a_licence_with_its_picture(qtbot, core, window, sandbox):
+    from workstation.ui.widgets import LicenceCard
+
+    person = sandbox.world.person_with_all_licences
+    page = open_intake(qtbot, window(core))
+    fill(page, name=person.name, holder_id=person.id_number, matter=MATTER_PROPERTY)
+    submit_and_consent(qtbot, page)
+    shown: list[tuple[Any, bytes | None]] = []
+    page.licence_dialog = lambda parent, licence, png: shown.append((licence, png))
+    assert not page.view_button.isEnabled()
+    page.table.selectRow(3)  # 存量房买卖合同: paper only, nothing to view
+    assert not page.view_button.isEnabled()
+    page.table.selectRow(1)  # 不动产权属证书
+    assert page.view_button.isEnabled()
+    qtbot.mouseClick(page.view_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: bool(shown), timeout=10000)
+    licence, png = shown[0]
+    assert licence.type_key == "property_cert" and png and png.startswith(b"\x89PNG")
+    card = LicenceCard(licence, png)
+    qtbot.addWidget(card)
+    texts = [w.text() for w in card.findChildren(type(page.summary_label))]
+    assert licence.licence_id in texts and "有效" in texts
+    log = [e for e in sandbox.access_log if e.action == "thumbnail"]
+    assert log and log[-1].licence_id == licence.licence_id and "查看证照" in log[-1].reason

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from typing import Any
 
 from PyQt6.QtCore import Qt, pyqtSignal
+from PyQt6.QtGui import QPixmap
 from PyQt6.QtWidgets import (
+    QDialog,
+    QFormLayout,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -143,3 +147,54 @@ class BusyOverlay(QFrame):
         self.hide()
         if callback:
             callback()
+
+
+class LicenceCard(QFrame):
+    """One electronic licence as the clerk checks it: its picture and its recorded data."""
+
+    def __init__(self, licence: Any, png: bytes | None, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        picture = QLabel()
+        picture.setFixedSize(480, 300)
+        picture.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        pixmap = QPixmap()
+        if png and pixmap.loadFromData(png, "PNG"):
+            picture.setPixmap(pixmap.scaled(
+                480, 300, Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            ))
+        else:
+            picture.setText("证照图像暂不可用")
+        layout.addWidget(picture)
+        form = QFormLayout()
+        until = licence.valid_until.isoformat() if licence.valid_until else "长期"
+        status = {"valid": "有效", "expired": "已过期", "revoked": "已注销"}.get(
+            licence.status, licence.status)
+        rows = [
+            ("证照类型", licence.type_name), ("证照标识", licence.licence_id),
+            ("发证机关", licence.issuer),
+            ("有效期", f"{licence.valid_from.isoformat()} 至 {until}"),
+            ("状态", status),
+            *licence.fields.items(),
+        ]
+        for label, value in rows:
+            text = QLabel(str(value))
+            text.setWordWrap(True)
+            text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            form.addRow(f"{label}：", text)
+        layout.addLayout(form, 1)
+
+
+def show_licence_dialog(parent: QWidget, licence: Any, png: bytes | None) -> QDialog:
+    """Show a licence in a non-modal dialog (tests replace this function to inspect it)."""
+    dialog = QDialog(parent)
+    dialog.setWindowTitle(f"电子证照 · {licence.type_name}")
+    dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose, True)
+    layout = QVBoxLayout(dialog)
+    layout.addWidget(LicenceCard(licence, png))
+    close = QPushButton("关闭")
+    close.clicked.connect(dialog.close)
+    layout.addWidget(close, alignment=Qt.AlignmentFlag.AlignRight)
+    dialog.show()
+    return dialog
