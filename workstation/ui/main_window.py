@@ -451,7 +451,8 @@ class MainWindow(QMainWindow):
             except Exception as exc:  # a broken page must not take the shell down
                 log.warning("scenario %s failed to build its page: %s", scenario_id, exc)
                 message = f"{type(exc).__name__}: {exc}"
-                self.core.audit.record(
+                self.core.in_background(
+                    self.core.audit.record,
                     "plugin_error", operator=self.core.operator_name(), scenario=scenario_id,
                     details={"stage": "page", "error": type(exc).__name__},
                 )
