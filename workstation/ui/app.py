@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
 import time
 import traceback
@@ -80,6 +81,7 @@ def run_gui(
 
     def attach(core: Any) -> None:
         window.attach(core)
+        log.info("workstation ready")
         if after_attach:
             after_attach(window)
 
@@ -108,6 +110,14 @@ def run_gui(
         window.resize(1280, 800)
         window.show()
 
+    # SIGTERM/SIGINT (service manager, Ctrl-C) close the window like a person would, so the
+    # session is wiped and background work finishes. Python runs signal handlers only between
+    # bytecodes, hence the idle timer that lets it look while Qt waits in C++.
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: window.close())
+    wake = QTimer(window)
+    wake.timeout.connect(lambda: None)
+    wake.start(500)
     code = app.exec()
     window.tasks.wait_for_done(10000)
     if window.core is not None:

@@ -26,6 +26,7 @@ class DemoPhone(QWidget):
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("演示手机 · 鄂汇办")
+        self.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)  # the workstation decides
         self.setFixedWidth(380)
         self._issue_code = issue_code
         self._present = present
