@@ -235,20 +235,7 @@ def licence_to_json(licence: Licence, today: dt.date) -> dict[str, Any]:
     status = licence.status
     if status == "valid" and licence.valid_until is not None and licence.valid_until < today:
         status = "expired"
-    return {
-        "licence_id": licence.licence_id,
-        "type_key": licence.type_key,
-        "holder_kind": licence.holder_kind.value,
-        "holder_id": licence.holder_id,
-        "holder_name": licence.holder_name,
-        "issuer": licence.issuer,
-        "issuer_code": licence.issuer_code,
-        "issued_on": licence.issued_on.isoformat(),
-        "valid_from": licence.valid_from.isoformat(),
-        "valid_until": licence.valid_until.isoformat() if licence.valid_until else None,
-        "fields": dict(licence.fields),
-        "status": status,
-    }
+    return {**licence.to_json(), "status": status}
 
 
 # ---------------------------------------------------------------------------------------------

@@ -42,7 +42,7 @@ from workstation.services.consent import (
 )
 from workstation.services.crypto import DecryptionError, FieldCipher, normalise_holder_id
 from workstation.services.licence_ids import is_valid_licence_id
-from workstation.services.model import LICENCE_TYPES, HolderKind, Licence
+from workstation.services.model import LICENCE_TYPES, Licence
 from workstation.services.platform import PlatformError, PlatformUnavailable
 from workstation.services.store import Store
 from workstation.services.tables import LicenceCacheRow
@@ -90,38 +90,12 @@ class ScopeError(PermissionError):
 # -- (de)serialisation of licences -----------------------------------------------------------
 
 def licence_to_json(licence: Licence) -> dict[str, Any]:
-    """The contract's LicenceJSON form of a licence."""
-    return {
-        "licence_id": licence.licence_id,
-        "type_key": licence.type_key,
-        "holder_kind": licence.holder_kind.value,
-        "holder_id": licence.holder_id,
-        "holder_name": licence.holder_name,
-        "issuer": licence.issuer,
-        "issuer_code": licence.issuer_code,
-        "issued_on": licence.issued_on.isoformat(),
-        "valid_from": licence.valid_from.isoformat(),
-        "valid_until": licence.valid_until.isoformat() if licence.valid_until else None,
-        "fields": dict(licence.fields),
-        "status": licence.status,
-    }
+    """The contract's LicenceJSON form of a licence (kept encrypted in the cache)."""
+    return licence.to_json()
 
 
 def licence_from_json(data: dict[str, Any]) -> Licence:
-    return Licence(
-        licence_id=data["licence_id"],
-        type_key=data["type_key"],
-        holder_kind=HolderKind(data["holder_kind"]),
-        holder_id=data["holder_id"],
-        holder_name=data["holder_name"],
-        issuer=data["issuer"],
-        issuer_code=data["issuer_code"],
-        issued_on=dt.date.fromisoformat(data["issued_on"]),
-        valid_from=dt.date.fromisoformat(data["valid_from"]),
-        valid_until=dt.date.fromisoformat(data["valid_until"]) if data.get("valid_until") else None,
-        fields={str(k): str(v) for k, v in (data.get("fields") or {}).items()},
-        status=data.get("status", "valid"),
-    )
+    return Licence.from_json(data)
 
 
 # -- the cache -------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from workstation.services.identity import mask_id_number, mask_name
 
@@ -113,6 +114,43 @@ class Licence:
     @property
     def type_name(self) -> str:
         return licence_type(self.type_key).name
+
+    def to_json(self) -> dict[str, Any]:
+        """The LicenceJSON form of docs/contracts.md (null ``valid_until`` = 长期)."""
+        return {
+            "licence_id": self.licence_id,
+            "type_key": self.type_key,
+            "holder_kind": self.holder_kind.value,
+            "holder_id": self.holder_id,
+            "holder_name": self.holder_name,
+            "issuer": self.issuer,
+            "issuer_code": self.issuer_code,
+            "issued_on": self.issued_on.isoformat(),
+            "valid_from": self.valid_from.isoformat(),
+            "valid_until": self.valid_until.isoformat() if self.valid_until else None,
+            "fields": dict(self.fields),
+            "status": self.status,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Licence:
+        """Parse LicenceJSON; raises KeyError/ValueError on a malformed object."""
+        issued_on = dt.date.fromisoformat(data["issued_on"])
+        valid_from, valid_until = data.get("valid_from"), data.get("valid_until")
+        return cls(
+            licence_id=data["licence_id"],
+            type_key=data["type_key"],
+            holder_kind=HolderKind(data["holder_kind"]),
+            holder_id=data["holder_id"],
+            holder_name=data["holder_name"],
+            issuer=data["issuer"],
+            issuer_code=data["issuer_code"],
+            issued_on=issued_on,
+            valid_from=dt.date.fromisoformat(valid_from) if valid_from else issued_on,
+            valid_until=dt.date.fromisoformat(valid_until) if valid_until else None,
+            fields={str(k): str(v) for k, v in (data.get("fields") or {}).items()},
+            status=data.get("status", "valid"),
+        )
 
     def __repr__(self) -> str:
         return f"Licence({self.type_key}, {self.licence_id})"

@@ -91,28 +91,10 @@ def _reply_format() -> Iterator[None]:
         raise PlatformUnavailable(f"{PLATFORM_NAME}返回的数据格式不正确") from exc
 
 
-def _date(value: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(value) if value else None
-
-
 def licence_from_json(data: dict[str, Any]) -> Licence:
     """Build a ``Licence`` from the contract's LicenceJSON (dates parsed, null = 长期)."""
     with _reply_format():
-        issued_on = dt.date.fromisoformat(data["issued_on"])
-        return Licence(
-            licence_id=data["licence_id"],
-            type_key=data["type_key"],
-            holder_kind=HolderKind(data["holder_kind"]),
-            holder_id=data["holder_id"],
-            holder_name=data["holder_name"],
-            issuer=data["issuer"],
-            issuer_code=data["issuer_code"],
-            issued_on=issued_on,
-            valid_from=_date(data.get("valid_from")) or issued_on,
-            valid_until=_date(data.get("valid_until")),
-            fields={str(k): str(v) for k, v in (data.get("fields") or {}).items()},
-            status=data.get("status", "valid"),
-        )
+        return Licence.from_json(data)
 
 
 class PlatformClient:
