@@ -173,27 +173,14 @@ class LauncherPage(QWidget):
         for audience, manifests in groups:
             if not manifests:
                 continue
-            title = QLabel(audience.label)
-            title.setObjectName("GroupTitle")
-            self._layout.addWidget(title)
-            grid_host = QWidget()
-            grid = QGridLayout(grid_host)
-            for col in range(columns):
-                grid.setColumnStretch(col, 1)
+            grid = self._group(audience.label, columns)
             for i, m in enumerate(manifests):
                 tile = self._tile(m.title, m.description, m.icon or m.title[:1])
                 tile.clicked.connect(lambda _c=False, sid=m.id: self.open_scenario.emit(sid))
                 self.tiles[m.id] = tile
                 grid.addWidget(tile, i // columns, i % columns)
-            self._layout.addWidget(grid_host)
         if failures:
-            title = QLabel("未能加载的插件")
-            title.setObjectName("GroupTitle")
-            self._layout.addWidget(title)
-            grid_host = QWidget()
-            grid = QGridLayout(grid_host)
-            for col in range(columns):
-                grid.setColumnStretch(col, 1)
+            grid = self._group("未能加载的插件", columns)
             for i, f in enumerate(failures):
                 name = f.title or f.scenario_id or f.plugin
                 tile = self._tile(name, f"加载失败：{f.message}", "!")
@@ -202,8 +189,19 @@ class LauncherPage(QWidget):
                 tile.clicked.connect(lambda _c=False, m=msg: self.show_error.emit(m))
                 self.tiles[f"failed:{f.plugin}:{f.scenario_id or ''}"] = tile
                 grid.addWidget(tile, i // columns, i % columns)
-            self._layout.addWidget(grid_host)
         self._layout.addStretch(1)
+
+    def _group(self, title: str, columns: int) -> QGridLayout:
+        """A titled group of tiles in equal-width columns."""
+        label = QLabel(title)
+        label.setObjectName("GroupTitle")
+        self._layout.addWidget(label)
+        host = QWidget()
+        grid = QGridLayout(host)
+        for col in range(columns):
+            grid.setColumnStretch(col, 1)
+        self._layout.addWidget(host)
+        return grid
 
     def mark_failed(self, scenario_id: str, message: str) -> None:
         tile = self.tiles.get(scenario_id)
