@@ -49,6 +49,33 @@ DEFAULT_PORT = 8765
 DEFAULT_KID = "ehb-2026"
 EHB_ISSUER = "鄂汇办"
 EHB_PREFIX = "EHBID1"
+
+
+@dataclass(frozen=True)
+class CodeKind:
+    """A kind of code citizens show on their phones, and the platform that issues it."""
+
+    kind: str
+    prefix: str  # first part of the code text
+    typ: str  # the "typ" claim
+    issuer: str
+    kid: str  # the issuer's default signing key
+    sources: tuple[str, ...]  # the apps that display it (first = default)
+
+
+# The real formats are not public; each is a signed, short-lived, one-time token resolved by its
+# issuing platform (DESIGN.md). The sources are the apps the guide names for each code.
+CODE_KINDS: dict[str, CodeKind] = {
+    k.kind: k
+    for k in (
+        CodeKind("ehb_identity", EHB_PREFIX, "identity", EHB_ISSUER, DEFAULT_KID, ("ehb_app",)),
+        CodeKind("mi_voucher", "YBPZ1", "mi_voucher", "国家医保信息平台", "nhsa-2026",
+                 ("hubei_mi_official_account", "my_mi_voucher", "alipay", "nhsa_app")),
+        CodeKind("essc", "ESSC1", "essc", "全国电子社保卡平台", "essc-2026",
+                 ("wechat_miniprogram", "hubei_12333")),
+    )
+}
+_KIND_BY_PREFIX = {k.prefix: k for k in CODE_KINDS.values()}
 KEY_NOT_BEFORE = dt.datetime(2026, 1, 1, tzinfo=CST)
 KEY_NOT_AFTER = dt.datetime(2031, 1, 1, tzinfo=CST)
 DEFAULT_CREDENTIALS = {"ws-demo": "sandbox-secret"}
@@ -176,6 +203,8 @@ class _IssuedCode:
     jti: str
     holder_id: str
     expires_at: int  # epoch seconds
+    kind: str = "ehb_identity"
+    source: str = "ehb_app"
     used: bool = False
 
 
@@ -270,8 +299,11 @@ class SandboxServer:
         self.thumbnails = ThumbnailCache()
         self._lock = threading.Lock()
         self._keys: dict[str, Ed25519PrivateKey] = {}
-        self.signing_kid = DEFAULT_KID
-        self._add_key(DEFAULT_KID)
+        self._key_issuer: dict[str, str] = {}
+        self.signing_kid = DEFAULT_KID  # the 鄂汇办 identity code's current key
+        self._signing = {k.kind: k.kid for k in CODE_KINDS.values()}  # kind -> current kid
+        for spec in CODE_KINDS.values():
+            self._add_key(spec.kid, spec.issuer)
         self._codes: dict[str, _IssuedCode] = {}
         self._subjects: dict[str, str] = {}  # opaque sub -> holder id
         self._consents: dict[str, _Consent] = {}
@@ -342,20 +374,27 @@ class SandboxServer:
         with self._lock:
             self.access_log.clear()
             self.signing_kid = DEFAULT_KID
-            for kid in [k for k in self._keys if k != DEFAULT_KID]:
+            self._signing = {k.kind: k.kid for k in CODE_KINDS.values()}
+            defaults = set(self._signing.values())
+            for kid in [k for k in self._keys if k not in defaults]:
                 del self._keys[kid]
+                del self._key_issuer[kid]
 
     # -- signing keys and codes -------------------------------------------------------------
 
-    def _add_key(self, kid: str) -> None:
+    def _add_key(self, kid: str, issuer: str = EHB_ISSUER) -> None:
         self._keys[kid] = derive_signing_key(self.seed, kid)
+        self._key_issuer[kid] = issuer
 
-    def rotate_signing_key(self, kid: str) -> None:
-        """Start signing codes with a new key ``kid`` (also published in the trust list)."""
+    def rotate_signing_key(self, kid: str, kind: str = "ehb_identity") -> None:
+        """Start signing codes of ``kind`` with a new key ``kid`` (published in the trust list)."""
+        issuer = CODE_KINDS[kind].issuer
         with self._lock:
             if kid not in self._keys:
-                self._add_key(kid)
-            self.signing_kid = kid
+                self._add_key(kid, issuer)
+            self._signing[kind] = kid
+            if kind == "ehb_identity":
+                self.signing_kid = kid
 
     def trust_list(self) -> dict[str, Any]:
         with self._lock:
@@ -363,7 +402,7 @@ class SandboxServer:
         issuers = [
             {
                 "kid": kid,
-                "issuer": EHB_ISSUER,
+                "issuer": self._key_issuer[kid],
                 "alg": "Ed25519",
                 "public_key": base64.b64encode(
                     key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
@@ -375,39 +414,50 @@ class SandboxServer:
         ]
         return {"issuers": issuers, "generated_at": _iso(self.clock())}
 
-    def issue_code(self, holder_id: str) -> tuple[str, dt.datetime]:
-        """Issue a one-time 鄂汇办 identity code for a citizen; returns (code, expires_at)."""
+    def issue_code(self, holder_id: str, kind: str = "ehb_identity",
+                   source: str | None = None) -> tuple[str, dt.datetime]:
+        """Issue a one-time code of ``kind`` for a citizen, as shown by the app ``source``;
+        returns (code, expires_at)."""
+        spec = CODE_KINDS.get(kind)
+        if spec is None:
+            raise ApiError(400, "invalid_request", f"不支持的码类型：{kind}")
+        source = source or spec.sources[0]
+        if source not in spec.sources:
+            raise ApiError(400, "invalid_request", f"{spec.issuer}不支持来源：{source}")
         citizen = self.world.citizen(holder_id)
         if citizen is None:
             if self.world.enterprise(holder_id) is not None:
-                raise ApiError(400, "invalid_request", "鄂汇办身份码仅适用于个人")
+                raise ApiError(400, "invalid_request", "此类二维码仅适用于个人")
             raise ApiError(404, "holder_not_found", "未找到该持证人")
         iat = int(self.clock().timestamp())
         jti = secrets.token_hex(8)
         sub = secrets.token_hex(12)
         with self._lock:
-            kid, key = self.signing_kid, self._keys[self.signing_kid]
-            self._codes[jti] = _IssuedCode(jti, citizen.id_number, iat + self.code_ttl_s)
+            kid = self._signing[kind]
+            key = self._keys[kid]
+            self._codes[jti] = _IssuedCode(jti, citizen.id_number, iat + self.code_ttl_s,
+                                           kind, source)
             self._subjects[sub] = citizen.id_number
-        claims = {"v": 1, "kid": kid, "iss": EHB_ISSUER, "typ": "identity", "jti": jti,
-                  "iat": iat, "exp": iat + self.code_ttl_s, "sub": sub}
+        claims = {"v": 1, "kid": kid, "iss": spec.issuer, "typ": spec.typ, "jti": jti,
+                  "iat": iat, "exp": iat + self.code_ttl_s, "sub": sub, "src": source}
         payload = json.dumps(claims, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
-        signed = f"{EHB_PREFIX}.{b64url_encode(payload)}"
+        signed = f"{spec.prefix}.{b64url_encode(payload)}"
         code = f"{signed}.{b64url_encode(key.sign(signed.encode('ascii')))}"
         return code, dt.datetime.fromtimestamp(iat + self.code_ttl_s, CST)
 
-    def _resolve(self, code: str) -> tuple[str, str]:
-        """Check a code and consume it; returns (holder_id, jti)."""
-        invalid = ApiError(400, "code_invalid", "身份码格式不正确")
+    def _resolve(self, code: str) -> tuple[str, str, _IssuedCode]:
+        """Check a code and consume it; returns (holder_id, jti, the issued code)."""
+        invalid = ApiError(400, "code_invalid", "二维码格式不正确")
         parts = code.strip().split(".")
-        if len(parts) != 3 or parts[0] != EHB_PREFIX:
+        spec = _KIND_BY_PREFIX.get(parts[0]) if len(parts) == 3 else None
+        if spec is None:
             raise invalid
         try:
             claims = json.loads(b64url_decode(parts[1]).decode("utf-8"))
             signature = b64url_decode(parts[2])
         except (ValueError, binascii.Error, UnicodeDecodeError):
             raise invalid from None
-        if not isinstance(claims, dict) or claims.get("v") != 1 or claims.get("typ") != "identity":
+        if not isinstance(claims, dict) or claims.get("v") != 1 or claims.get("typ") != spec.typ:
             raise invalid
         jti, kid, sub, exp = (claims.get(k) for k in ("jti", "kid", "sub", "exp"))
         if not (isinstance(jti, str) and isinstance(kid, str) and isinstance(sub, str)
@@ -415,8 +465,9 @@ class SandboxServer:
             raise invalid
         with self._lock:
             key = self._keys.get(kid)
-        bad_signature = ApiError(400, "signature_invalid", "身份码签名无效，可能是伪造的二维码")
-        if key is None:
+            key_issuer = self._key_issuer.get(kid)
+        bad_signature = ApiError(400, "signature_invalid", "二维码签名无效，可能是伪造的二维码")
+        if key is None or key_issuer != spec.issuer:
             raise bad_signature
         try:
             key.public_key().verify(signature, f"{parts[0]}.{parts[1]}".encode("ascii"))
@@ -427,12 +478,13 @@ class SandboxServer:
         with self._lock:
             issued = self._codes.get(jti)
             holder_id = self._subjects.get(sub)
-            if issued is None or holder_id is None or issued.holder_id != holder_id:
-                raise ApiError(400, "code_invalid", "身份码无效（平台未签发此码）")
+            if (issued is None or holder_id is None or issued.holder_id != holder_id
+                    or issued.kind != spec.kind):
+                raise ApiError(400, "code_invalid", "二维码无效（平台未签发此码）")
             if issued.used:
-                raise ApiError(409, "code_used", "身份码已使用过，请在手机上刷新后重新出示")
+                raise ApiError(409, "code_used", "二维码已使用过，请在手机上刷新后重新出示")
             issued.used = True
-        return holder_id, jti
+        return holder_id, jti, issued
 
     # -- consents ---------------------------------------------------------------------------
 
@@ -485,18 +537,19 @@ class SandboxServer:
     def _codes_issue(self, req: _Request) -> _Response:
         data = req.json()
         kind = data.get("kind", "ehb_identity")
-        if kind != "ehb_identity":
-            raise ApiError(400, "invalid_request", "不支持的码类型")
-        code, expires_at = self.issue_code(_text(data, "holder_id").upper())
+        source = data.get("source")
+        if not isinstance(kind, str) or not (source is None or isinstance(source, str)):
+            raise ApiError(400, "invalid_request", "kind 和 source 应为字符串")
+        code, expires_at = self.issue_code(_text(data, "holder_id").upper(), kind, source)
         return _Response.json({"code": code, "expires_at": _iso(expires_at)})
 
     def _codes_resolve(self, req: _Request) -> _Response:
-        holder_id, jti = self._resolve(_text(req.json(), "code"))
+        holder_id, jti, issued = self._resolve(_text(req.json(), "code"))
         holder = self.world.holder(holder_id)
         assert holder is not None
         return _Response.json({
             "holder": {"kind": holder.kind.value, "holder_id": holder_id, "name": holder.name},
-            "jti": jti,
+            "jti": jti, "code_kind": issued.kind, "source": issued.source,
         })
 
     def _holders_verify(self, req: _Request) -> _Response:

@@ -193,7 +193,8 @@ def _open_demo_phone(window: Any) -> None:
 
     def show(holders: list[dict[str, str]]) -> None:
         phone = DemoPhone(
-            holders, lambda holder_id: core.platform.issue_code(holder_id).code,
+            holders,
+            lambda holder_id, kind, source: core.platform.issue_code(holder_id, kind, source).code,
             window.code_scanned,
         )
         screen = window.screen().availableGeometry()

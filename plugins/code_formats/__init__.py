@@ -7,9 +7,14 @@ code (another app's identity code) ships a plugin like this one.
 from __future__ import annotations
 
 from workstation.hookspecs import hookimpl
-from workstation.services.codes import CodeFormat, EhbIdentityCode
+from workstation.services.codes import (
+    CodeFormat,
+    EhbIdentityCode,
+    ElectronicSocialSecurityCard,
+    MedicalInsuranceVoucher,
+)
 
 
 @hookimpl
 def register_code_formats() -> list[CodeFormat]:
-    return [EhbIdentityCode()]
+    return [EhbIdentityCode(), MedicalInsuranceVoucher(), ElectronicSocialSecurityCard()]

@@ -109,7 +109,11 @@ def test_body_must_be_a_json_object(http):
 
 def test_trust_list_shape_and_stability(http, sandbox):
     body = http.get("/api/v1/trust-list", headers=AUTH).json()
-    (issuer,) = body["issuers"]
+    by_kid = {i["kid"]: i for i in body["issuers"]}
+    assert {kid: i["issuer"] for kid, i in by_kid.items()} == {
+        "ehb-2026": "鄂汇办", "nhsa-2026": "国家医保信息平台", "essc-2026": "全国电子社保卡平台",
+    }
+    issuer = by_kid["ehb-2026"]
     assert issuer["kid"] == "ehb-2026" and issuer["alg"] == "Ed25519"
     assert issuer["issuer"] == "鄂汇办"
     assert len(base64.b64decode(issuer["public_key"])) == 32
@@ -131,7 +135,7 @@ def test_issued_code_follows_the_contract(http, sandbox):
     prefix, payload_b64, signature_b64 = code.split(".")
     assert prefix == "EHBID1" and "=" not in code
     claims = json.loads(_b64url(payload_b64))
-    assert set(claims) == {"v", "kid", "iss", "typ", "jti", "iat", "exp", "sub"}
+    assert set(claims) == {"v", "kid", "iss", "typ", "jti", "iat", "exp", "sub", "src"}
     assert (claims["v"], claims["kid"], claims["iss"], claims["typ"]) == (
         1, "ehb-2026", "鄂汇办", "identity")
     assert len(claims["jti"]) == 16 and int(claims["jti"], 16) >= 0
@@ -197,14 +201,14 @@ def test_tampered_and_malformed_codes(http, sandbox):
 def test_rotated_key_is_published_and_used(http, sandbox):
     sandbox.rotate_signing_key("ehb-2027")
     kids = [i["kid"] for i in http.get("/api/v1/trust-list", headers=AUTH).json()["issuers"]]
-    assert kids == ["ehb-2026", "ehb-2027"]
+    assert kids == ["ehb-2026", "nhsa-2026", "essc-2026", "ehb-2027"]
     person = sandbox.world.sample_person(0)
     code = http.post("/api/v1/codes/issue", json={"holder_id": person.id_number}).json()["code"]
     assert json.loads(_b64url(code.split(".")[1]))["kid"] == "ehb-2027"
     assert http.post("/api/v1/codes/resolve", headers=AUTH, json={"code": code}).status_code == 200
     sandbox.reset()
     kids = [i["kid"] for i in http.get("/api/v1/trust-list", headers=AUTH).json()["issuers"]]
-    assert kids == ["ehb-2026"]
+    assert kids == ["ehb-2026", "nhsa-2026", "essc-2026"]
 
 
 # -- holders -----------------------------------------------------------------------------------

@@ -21,6 +21,8 @@ from workstation.services.codes import (
     CodeRefused,
     CodeService,
     EhbIdentityCode,
+    ElectronicSocialSecurityCard,
+    MedicalInsuranceVoucher,
     TrustList,
     TrustListStore,
 )
@@ -104,10 +106,11 @@ def test_valid_code_identifies_the_citizen(make_service, platform_client, person
     assert (applicant.kind, applicant.holder_id, applicant.name) == (
         HolderKind.PERSON, person.id_number, person.name)
     assert applicant.identified_by is IdentifiedBy.CODE
-    assert applicant.extra == {"code_format": "ehb_identity"}
+    assert applicant.extra == {"code_format": "ehb_identity", "code_title": "鄂汇办身份码",
+                               "code_source": "ehb_app", "code_source_label": "鄂汇办App"}
     # The empty cache was refreshed once and saved, public keys only.
     saved = json.loads(trust_path.read_text(encoding="utf-8"))
-    assert [i["kid"] for i in saved["issuers"]] == ["ehb-2026"]
+    assert [i["kid"] for i in saved["issuers"]] == ["ehb-2026", "nhsa-2026", "essc-2026"]
     assert set(saved["issuers"][0]) == {"kid", "issuer", "alg", "public_key", "not_before",
                                         "not_after"}
 
@@ -421,3 +424,50 @@ def test_format_metadata():
     assert (fmt.kind, fmt.title) == ("ehb_identity", "鄂汇办身份码")
     assert fmt.matches("  EHBID1.x.y")
     assert not fmt.matches("EHBID2.x.y")
+
+
+@pytest.mark.parametrize(
+    ("fmt", "source", "label"),
+    [
+        (MedicalInsuranceVoucher(), "hubei_mi_official_account", "湖北医疗保障公众号"),
+        (MedicalInsuranceVoucher(), "my_mi_voucher", "我的医保凭证小程序"),
+        (MedicalInsuranceVoucher(), "alipay", "支付宝医保电子凭证"),
+        (MedicalInsuranceVoucher(), "nhsa_app", "国家医保服务平台App"),
+        (ElectronicSocialSecurityCard(), "wechat_miniprogram", "微信电子社保卡小程序"),
+        (ElectronicSocialSecurityCard(), "hubei_12333", "湖北12333公众号"),
+    ],
+)
+def test_every_code_kind_and_source_identifies_with_the_source_recorded(
+    tmp_path, sandbox, platform_client, fmt, source, label
+):
+    person = sandbox.world.sample_person(0)
+    service = CodeService(
+        [EhbIdentityCode(), MedicalInsuranceVoucher(), ElectronicSocialSecurityCard()],
+        TrustListStore(tmp_path / "trust.json"), platform_client, MemoryReplayGuard(),
+    )
+    code, _ = sandbox.issue_code(person.id_number, fmt.kind, source)
+    assert service.format_for(code).kind == fmt.kind
+    applicant = service.identify(code)
+    assert applicant.holder_id == person.id_number
+    assert applicant.extra["code_format"] == fmt.kind
+    assert applicant.extra["code_source"] == source
+    assert applicant.extra["code_source_label"] == label
+
+
+def test_a_code_signed_with_another_issuers_key_is_forged(tmp_path, sandbox, platform_client):
+    """GIVEN a medical-insurance voucher re-signed with the 鄂汇办 key (both trusted)
+    THEN it is refused: each kind must come from its own issuer."""
+    person = sandbox.world.sample_person(0)
+    code, _ = sandbox.issue_code(person.id_number, "mi_voucher")
+    prefix, payload, _sig = code.split(".")
+    claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
+    claims["kid"] = "ehb-2026"
+    body = base64.urlsafe_b64encode(json.dumps(claims).encode()).rstrip(b"=").decode()
+    signed = f"{prefix}.{body}"
+    sig = derive_signing_key(sandbox.seed, "ehb-2026").sign(signed.encode())
+    forged = f"{signed}.{base64.urlsafe_b64encode(sig).rstrip(b'=').decode()}"
+    service = CodeService([MedicalInsuranceVoucher()], TrustListStore(tmp_path / "t.json"),
+                          platform_client, MemoryReplayGuard())
+    with pytest.raises(CodeRefused) as err:
+        service.identify(forged)
+    assert err.value.reason == "forged"

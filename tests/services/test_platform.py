@@ -38,7 +38,7 @@ def _free_port() -> int:
 def test_health_and_trust_list(platform_client):
     assert platform_client.health()["status"] == "ok"
     issuers = platform_client.trust_list()["issuers"]
-    assert [i["kid"] for i in issuers] == ["ehb-2026"]
+    assert [i["kid"] for i in issuers] == ["ehb-2026", "nhsa-2026", "essc-2026"]
 
 
 def test_issue_and_resolve_code(platform_client, sandbox):

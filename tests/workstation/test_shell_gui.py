@@ -164,3 +164,27 @@ def test_malformed_code_is_refused(qtbot, kiosk_window):
     qtbot.waitUntil(lambda: win.banner.isVisible(), timeout=10000)
     assert win.core.sessions.current is None
     assert "不完整" in win.banner.text()
+
+
+def test_demo_phone_shows_every_code_kind_and_presents_it(qtbot, make_core, sandbox):
+    from workstation.ui.demo_phone import CODE_CHOICES, DemoPhone
+
+    core = make_core()
+    presented: list[str] = []
+    person = sandbox.world.person_with_all_licences
+    phone = DemoPhone(
+        [{"holder_id": person.id_number, "name": person.name}],
+        lambda holder_id, kind, source: core.platform.issue_code(holder_id, kind, source).code,
+        presented.append,
+    )
+    qtbot.addWidget(phone)
+    phone.refresh()
+    for index, (_label, kind, source) in enumerate(CODE_CHOICES):
+        phone.kind.setCurrentIndex(index)  # a new kind asks for a new code
+        qtbot.waitUntil(lambda: phone.code is not None, timeout=10000)
+        qtbot.mouseClick(phone.present_button, Qt.MouseButton.LeftButton)
+        applicant = core.identify_by_code(presented[-1])
+        assert applicant.holder_id == person.id_number
+        assert applicant.extra["code_format"] == kind
+        assert source is None or applicant.extra["code_source"] == source
+    assert phone.qr.pixmap() is not None and not phone.qr.pixmap().isNull()

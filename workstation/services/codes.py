@@ -267,28 +267,32 @@ class CodeFormat(ABC):
         """Resolve online to the applicant (consumes one-time codes); raises CodeRefused."""
 
 
-class EhbIdentityCode(CodeFormat):
-    """The 鄂汇办 identity code: ``EHBID1.<b64url JSON claims>.<b64url Ed25519 signature>``.
+class SignedPlatformCode(CodeFormat):
+    """A code issued by a platform as ``PREFIX.<b64url JSON claims>.<b64url Ed25519 signature>``.
 
     Short-lived (about 60 s), one-time by ``jti``, no personal data inside: the platform maps the
-    opaque ``sub`` to the citizen on resolution.
+    opaque ``sub`` to the citizen on resolution. ``src`` names the app that displayed it.
+    Subclasses set the prefix, the ``typ`` claim, the issuer, the noun users know the code by
+    and the apps that show it.
     """
 
-    kind = "ehb_identity"
-    title = "鄂汇办身份码"
-    PREFIX = "EHBID1"
-    ISSUER = "鄂汇办"
+    PREFIX: ClassVar[str]
+    TYP: ClassVar[str]
+    ISSUER: ClassVar[str]
+    NOUN: ClassVar[str]  # what people call it, e.g. 身份码
+    SOURCES: ClassVar[dict[str, str]]  # src claim -> the app's Chinese name
     # Tolerated difference between this PC's clock and the issuer's.
     CLOCK_SKEW = dt.timedelta(seconds=15)
-    MESSAGES: ClassVar[dict[str, str]] = {
-        "malformed": "身份码内容不完整，请在手机上刷新身份码后重新出示",
-        "forged": "签名无效，可能是伪造的二维码，请改用身份证办理",
-        "expired": "身份码已过期，请在手机上刷新身份码后重新出示",
-        "replayed": "该身份码已使用过，请在手机上刷新身份码后重新出示",
-    }
 
     def _refused(self, reason: str) -> CodeRefused:
-        return CodeRefused(reason, self.MESSAGES.get(reason))
+        noun = self.NOUN
+        messages = {
+            "malformed": f"{noun}内容不完整，请在手机上刷新{noun}后重新出示",
+            "forged": "签名无效，可能是伪造的二维码，请改用身份证办理",
+            "expired": f"{noun}已过期，请在手机上刷新{noun}后重新出示",
+            "replayed": f"该{noun}已使用过，请在手机上刷新{noun}后重新出示",
+        }
+        return CodeRefused(reason, messages.get(reason))
 
     def matches(self, payload: str) -> bool:
         return payload.strip().startswith(self.PREFIX + ".")
@@ -305,7 +309,10 @@ class EhbIdentityCode(CodeFormat):
         except (ValueError, binascii.Error, UnicodeDecodeError):
             raise malformed from None
         if not isinstance(claims, dict) or claims.get("v") != 1 or claims.get(
-                "typ") != "identity":
+                "typ") != self.TYP:
+            raise malformed
+        source = claims.get("src", next(iter(self.SOURCES)))
+        if source not in self.SOURCES:
             raise malformed
         strings = [claims.get(k) for k in ("kid", "iss", "jti", "sub")]
         times = [claims.get(k) for k in ("iat", "exp")]
@@ -327,32 +334,81 @@ class EhbIdentityCode(CodeFormat):
                        now: dt.datetime) -> None:
         key = trust_list.key(parsed.kid or "")
         if key is None:
-            raise CodeRefused("unknown_issuer", "身份码的签发密钥不在本机信任列表中，无法核验")
+            raise CodeRefused("unknown_issuer",
+                              f"{self.NOUN}的签发密钥不在本机信任列表中，无法核验")
         if not key.valid_at(now):
-            raise CodeRefused("unknown_issuer", "身份码的签发密钥已失效，无法核验")
+            raise CodeRefused("unknown_issuer", f"{self.NOUN}的签发密钥已失效，无法核验")
         if parsed.issuer != key.issuer or not key.verify(parsed.signature, parsed.signed):
             raise self._refused("forged")
         if now >= parsed.expires_at + self.CLOCK_SKEW:
             raise self._refused("expired")
         if parsed.issued_at > now + self.CLOCK_SKEW or parsed.expires_at <= parsed.issued_at:
-            raise CodeRefused("expired", "身份码时间异常，请核对本机时间或在手机上刷新身份码")
+            raise CodeRefused("expired", f"{self.NOUN}时间异常，请核对本机时间或在手机上刷新")
 
     def resolve(self, parsed: ParsedCode, client: PlatformClient) -> Applicant:
         try:
             holder = client.resolve_code(parsed.raw)
         except PlatformUnavailable as exc:
             raise CodeRefused("platform_unavailable",
-                              f"{exc.message}，暂时无法核验身份码，请稍后重试或改用身份证") from exc
+                              f"{exc.message}，暂时无法核验{self.NOUN}，请稍后重试或改用身份证"
+                              ) from exc
         except PlatformError as exc:
             reason = _RESOLVE_ERRORS.get(exc.code)
             if reason is None:
                 raise CodeRefused("platform_unavailable",
-                                  f"电子证照平台拒绝核验身份码：{exc.message}") from exc
+                                  f"平台拒绝核验{self.NOUN}：{exc.message}") from exc
             raise self._refused(reason) from exc
-        if holder.jti != parsed.jti:
+        if holder.jti != parsed.jti or holder.code_kind not in (None, self.kind):
             raise self._refused("forged")
+        source = str(parsed.claims.get("src", next(iter(self.SOURCES))))
         return Applicant(kind=holder.kind, holder_id=holder.holder_id, name=holder.name,
-                         identified_by=IdentifiedBy.CODE, extra={"code_format": self.kind})
+                         identified_by=IdentifiedBy.CODE,
+                         extra={"code_format": self.kind, "code_title": self.title,
+                                "code_source": source, "code_source_label": self.SOURCES[source]})
+
+
+class EhbIdentityCode(SignedPlatformCode):
+    """The 鄂汇办 identity code (电子身份码) shown by the 鄂汇办 app."""
+
+    kind = "ehb_identity"
+    title = "鄂汇办身份码"
+    PREFIX = "EHBID1"
+    TYP = "identity"
+    ISSUER = "鄂汇办"
+    NOUN = "身份码"
+    SOURCES: ClassVar[dict[str, str]] = {"ehb_app": "鄂汇办App"}
+
+
+class MedicalInsuranceVoucher(SignedPlatformCode):
+    """The medical-insurance e-voucher (医保电子凭证), whichever app displays it."""
+
+    kind = "mi_voucher"
+    title = "医保电子凭证"
+    PREFIX = "YBPZ1"
+    TYP = "mi_voucher"
+    ISSUER = "国家医保信息平台"
+    NOUN = "医保码"
+    SOURCES: ClassVar[dict[str, str]] = {
+        "hubei_mi_official_account": "湖北医疗保障公众号",
+        "my_mi_voucher": "我的医保凭证小程序",
+        "alipay": "支付宝医保电子凭证",
+        "nhsa_app": "国家医保服务平台App",
+    }
+
+
+class ElectronicSocialSecurityCard(SignedPlatformCode):
+    """The electronic social security card's QR (电子社保卡), from WeChat or 湖北12333."""
+
+    kind = "essc"
+    title = "电子社保卡"
+    PREFIX = "ESSC1"
+    TYP = "essc"
+    ISSUER = "全国电子社保卡平台"
+    NOUN = "电子社保卡二维码"
+    SOURCES: ClassVar[dict[str, str]] = {
+        "wechat_miniprogram": "微信电子社保卡小程序",
+        "hubei_12333": "湖北12333公众号",
+    }
 
 
 # ---------------------------------------------------------------------------------------------

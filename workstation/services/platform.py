@@ -65,6 +65,8 @@ class ResolvedHolder:
     holder_id: str
     name: str
     jti: str
+    code_kind: str | None = None  # which kind of code the platform resolved
+    source: str | None = None  # the app that displayed it
 
     def __repr__(self) -> str:
         return f"ResolvedHolder(kind={self.kind.value}, jti={self.jti})"
@@ -185,10 +187,13 @@ class PlatformClient:
         """The raw trust list (issuer public keys); ``codes.TrustList`` parses it."""
         return self._json("GET", "/api/v1/trust-list", "trust-list")
 
-    def issue_code(self, holder_id: str, kind: str = "ehb_identity") -> IssuedCode:
-        """Ask for a fresh identity code, as the citizen's phone does (demo and tests)."""
-        data = self._json("POST", "/api/v1/codes/issue", "codes/issue",
-                          json={"holder_id": holder_id, "kind": kind})
+    def issue_code(self, holder_id: str, kind: str = "ehb_identity",
+                   source: str | None = None) -> IssuedCode:
+        """Ask for a fresh code of ``kind`` as the app ``source`` shows it (demo and tests)."""
+        body: dict[str, str] = {"holder_id": holder_id, "kind": kind}
+        if source:
+            body["source"] = source
+        data = self._json("POST", "/api/v1/codes/issue", "codes/issue", json=body)
         with _reply_format():
             return IssuedCode(data["code"], dt.datetime.fromisoformat(data["expires_at"]))
 
@@ -198,7 +203,8 @@ class PlatformClient:
         with _reply_format():
             holder = data["holder"]
             return ResolvedHolder(HolderKind(holder["kind"]), holder["holder_id"],
-                                  holder["name"], data["jti"])
+                                  holder["name"], data["jti"], data.get("code_kind"),
+                                  data.get("source"))
 
     def verify_holder(self, kind: HolderKind | str, holder_id: str, name: str) -> HolderCheck:
         """Whether the name belongs to the ID number / credit code."""

@@ -1,5 +1,6 @@
-"""The demo "phone": shows a sandbox citizen's 鄂汇办 identity code as a QR image, and can hand
-the code to the simulated scanner so a person can try the scan path without a real phone."""
+"""The demo "phone": shows a sandbox citizen's code (鄂汇办 identity code, medical-insurance
+e-voucher, electronic social security card — from any of the apps that show them) as a QR image,
+and can hand it to the scanner so a person can try the scan path without a real phone."""
 
 from __future__ import annotations
 
@@ -15,17 +16,28 @@ from PyQt6.QtWidgets import QComboBox, QLabel, QPushButton, QVBoxLayout, QWidget
 from workstation.services.identity import mask_id_number
 from workstation.ui.tasks import TaskRunner
 
+# (label, code kind, source app)
+CODE_CHOICES: tuple[tuple[str, str, str | None], ...] = (
+    ("鄂汇办 · 电子身份码", "ehb_identity", None),
+    ("医保电子凭证 · 湖北医疗保障公众号", "mi_voucher", "hubei_mi_official_account"),
+    ("医保电子凭证 · 我的医保凭证小程序", "mi_voucher", "my_mi_voucher"),
+    ("医保电子凭证 · 支付宝", "mi_voucher", "alipay"),
+    ("医保电子凭证 · 国家医保服务平台App", "mi_voucher", "nhsa_app"),
+    ("电子社保卡 · 微信小程序", "essc", "wechat_miniprogram"),
+    ("电子社保卡 · 湖北12333公众号", "essc", "hubei_12333"),
+)
+
 
 class DemoPhone(QWidget):
     def __init__(
         self,
         people: list[dict[str, str]],
-        issue_code: Callable[[str], str],
+        issue_code: Callable[[str, str, str | None], str],
         present: Callable[[str], None],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("演示手机 · 鄂汇办")
+        self.setWindowTitle("演示手机")
         self.setAttribute(Qt.WidgetAttribute.WA_QuitOnClose, False)  # the workstation decides
         self.setFixedWidth(380)
         self._issue_code = issue_code
@@ -33,17 +45,20 @@ class DemoPhone(QWidget):
         self.tasks = TaskRunner(self)
         self.code: str | None = None
         layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<b>鄂汇办 · 我的证照 · 电子身份码</b>"))
+        self.kind = QComboBox()
+        for label, kind, source in CODE_CHOICES:
+            self.kind.addItem(label, (kind, source))
+        layout.addWidget(self.kind)
         self.person = QComboBox()
         for p in people:
             self.person.addItem(f"{p['name']}  {mask_id_number(p['holder_id'])}", p["holder_id"])
         self.qr = QLabel()
         self.qr.setFixedSize(320, 320)
         self.qr.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.refresh_button = QPushButton("刷新身份码")
+        self.refresh_button = QPushButton("刷新二维码")
         self.present_button = QPushButton("对准扫码口出示")
         self.present_button.setObjectName("Primary")
-        self.hint = QLabel("身份码 60 秒内有效，只能使用一次")
+        self.hint = QLabel("二维码 60 秒内有效，只能使用一次")
         layout.addWidget(self.person)
         layout.addWidget(self.qr)
         layout.addWidget(self.hint)
@@ -52,12 +67,14 @@ class DemoPhone(QWidget):
         self.refresh_button.clicked.connect(self.refresh)
         self.present_button.clicked.connect(self._present_code)
         self.person.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.kind.currentIndexChanged.connect(lambda _i: self.refresh())
 
     def refresh(self, then: Callable[[], None] | None = None) -> None:
         """Ask the platform for a fresh code (off the GUI thread), then show it."""
         holder_id = self.person.currentData()
         if not holder_id:
             return
+        kind, source = self.kind.currentData()
         self.code = None
 
         def shown(code: str) -> None:
@@ -67,9 +84,9 @@ class DemoPhone(QWidget):
                 then()
 
         def failed(exc: BaseException) -> None:  # the phone shows the platform's state
-            self.qr.setText(f"无法获取身份码\n{getattr(exc, 'message', type(exc).__name__)}")
+            self.qr.setText(f"无法获取二维码\n{getattr(exc, 'message', type(exc).__name__)}")
 
-        self.tasks.submit(lambda: self._issue_code(holder_id), shown, failed)
+        self.tasks.submit(lambda: self._issue_code(holder_id, kind, source), shown, failed)
 
     def _present_code(self) -> None:
         if self.code is None:
