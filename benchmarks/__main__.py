@@ -7,6 +7,8 @@ Figures (flat JSON object):
 - cache_lookup_p95_ms: licence cache lookup by holder with 100,000 cached licences (SQLite).
 - intake_fetch_p95_ms: S2 from "fetch" (the applicant's consent) to licences shown, against the
   sandbox (a separate process) on loopback.
+- policy_evaluate_p95_ms: S11 facts built and 20 policies evaluated for an enterprise with 500
+  employees hired this year (target at most 50 ms).
 """
 
 from __future__ import annotations
@@ -189,6 +191,54 @@ def bench_intake_fetch(runs: int = 30) -> dict[str, float]:
             "intake_fetch_median_ms": round(statistics.median(times), 1)}
 
 
+def bench_policy_evaluate(runs: int = 200) -> dict[str, float]:
+    """S11: one enterprise with 500 employees hired this year against 20 policies."""
+    from plugins.policy_match.rules import (
+        enterprise_facts,
+        evaluate,
+        load_policies,
+        policy_from_dict,
+    )
+
+    rng = random.Random(7)
+    base = load_policies()
+    policies = list(base)
+    while len(policies) < 20:  # copies of the shipped policies under new ids
+        src = base[len(policies) % len(base)]
+        policies.append(policy_from_dict({
+            "id": f"{src.id}_{len(policies)}", "name": src.name, "conditions": [
+                {"label": c.label, "fact": c.fact, "op": c.op, "value": c.value,
+                 "value_fact": c.value_fact} for c in src.conditions],
+            "person_conditions": [
+                {"label": c.label, "fact": c.fact, "op": c.op, "value": c.value,
+                 "value_fact": c.value_fact} for c in src.person_conditions],
+            "amount_per_person": src.amount_per_person, "amount_fixed": src.amount_fixed,
+        }))
+    employees = []
+    for i in range(500):
+        hired = dt.date(2026, 1, 1) + dt.timedelta(days=rng.randint(0, 320))
+        employees.append({
+            "employee_ref": f"E{i:04d}", "hired_on": hired.isoformat(),
+            "graduation_year": rng.choice((2026, 2025, 2024, None)), "education": "本科",
+            "hardship": rng.random() < 0.1, "veteran": rng.random() < 0.1,
+            "contract": {"signed_on": hired.isoformat(), "type": "固定期限", "term_months": 36}
+            if rng.random() < 0.9 else None,
+            "unemployment_insurance_months": [f"2026-{m:02d}" for m in range(hired.month, 12)],
+        })
+    employment = {"headcount": 800, "insured_headcount_last_year": 700,
+                  "separations_last_year": 20, "unemployment_insurance_paid_months_last_year": 12,
+                  "enterprise": {"founded_on": "2024-05-01", "industry_code": "C1530",
+                                 "registered_capital_wan": 500}, "employees": employees}
+    times = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        facts = enterprise_facts(employment, licence_valid=True)  # facts are built per request
+        evaluate(policies, facts, dt.date(2026, 11, 27))
+        times.append((time.perf_counter() - t0) * 1000)
+    return {"policy_evaluate_p95_ms": round(p95(times), 2),
+            "policy_evaluate_median_ms": round(statistics.median(times), 2)}
+
+
 def main() -> int:
     from workstation.embedded import EmbeddedSandbox
 
@@ -202,6 +252,7 @@ def main() -> int:
     results.update(bench_cache_lookup())
     print(json.dumps(results, ensure_ascii=False), flush=True)
     results.update(bench_intake_fetch())
+    results.update(bench_policy_evaluate())
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "latest.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -329,6 +329,12 @@ class SandboxServer:
             ("GET", re.compile(r"/sandbox/people"), self._people, False),
             ("GET", re.compile(r"/demo/phone/code\.png"), self._demo_code_png, False),
         ]
+        # S9/S10/S11 platforms (login by electronic business licence, consent requests,
+        # enterprise data, archive, registrations, applications): sandbox/enterprise.py
+        from sandbox.enterprise import EnterprisePlatforms  # it uses this module's types
+
+        self.enterprise = EnterprisePlatforms(self)
+        self._routes += [(m, re.compile(p), h, a) for m, p, h, a in self.enterprise.routes()]
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -371,6 +377,7 @@ class SandboxServer:
         the default signing key."""
         self.faults.reset()
         self.clock = _now
+        self.enterprise.reset()
         with self._lock:
             self.access_log.clear()
             self.signing_kid = DEFAULT_KID

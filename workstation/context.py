@@ -52,6 +52,12 @@ class ScenarioContext:
     # verify_holder(kind, holder_id, name): True/False from the platform, None when it is offline
     verify_holder: Callable[[str, str, str], bool | None]
     clock: Callable[[], dt.datetime]
+    # Submissions that must reach a platform: stored in the outbox (workstation.services.outbox)
+    # and sent by the workstation's background thread; wake_outbox() asks it to try at once.
+    outbox: Any = None
+    # The platform client (link-tracked) for calls the scoped services do not cover.
+    platform: Any = None
+    wake_outbox: Callable[[], None] = lambda: None
 
     @property
     def kiosk(self) -> bool:

@@ -10,6 +10,7 @@ import datetime as dt
 import logging
 import os
 import stat
+import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from workstation.services.crypto import FieldCipher
 from workstation.services.licences import LicenceCache, LicenceService, ScopedLicenceService
 from workstation.services.model import CHINA_TZ, Applicant, Matter
 from workstation.services.operators import Operator, OperatorAccounts
+from workstation.services.outbox import PLATFORM_POST, Outbox, platform_post_sender
 from workstation.services.platform import PlatformClient, PlatformUnavailable
 from workstation.services.replay import SeenCodes
 from workstation.services.session import ApplicantSession, SessionManager
@@ -103,6 +105,9 @@ class _LinkTrackingClient:
 
 
 class Workstation:
+    # How often the outbox is retried while items wait (also at once when the link returns).
+    OUTBOX_RETRY_S = 30.0
+
     def __init__(
         self,
         config: Config,
@@ -146,6 +151,15 @@ class Workstation:
             register_consent=self.consents.ensure_registered,
         )
         self.operators = OperatorAccounts(self.store, self.audit)
+        # Submissions are stored first and sent by a background thread (never the GUI's).
+        self.outbox = Outbox(self.store, self.cipher, clock=clock)
+        self.outbox.register_sender(PLATFORM_POST, platform_post_sender(self.platform))
+        self._outbox_wake = threading.Event()
+        self._outbox_stop = threading.Event()
+        self.link.listeners.append(lambda link: self.wake_outbox() if link.online else None)
+        self._outbox_thread = threading.Thread(target=self._outbox_loop, name="ws-outbox",
+                                               daemon=True)
+        self._outbox_thread.start()
         self.seen_codes = SeenCodes(self.store)
         self.operator: Operator | None = None
 
@@ -291,6 +305,21 @@ class Workstation:
             return False
         return True
 
+    # -- outbox ---------------------------------------------------------------------------
+
+    def wake_outbox(self) -> None:
+        """Ask the outbox thread to try now (after an enqueue, or when the link returns)."""
+        self._outbox_wake.set()
+
+    def _outbox_loop(self) -> None:
+        while not self._outbox_stop.is_set():
+            try:
+                self.outbox.deliver_due()
+            except Exception as exc:  # the database may be briefly unavailable: next round
+                log.warning("outbox delivery failed: %s", type(exc).__name__)
+            self._outbox_wake.wait(self.OUTBOX_RETRY_S)
+            self._outbox_wake.clear()
+
     # -- scenarios ------------------------------------------------------------------------
 
     def scenarios_for(self, audience: Audience) -> list[ScenarioManifest]:
@@ -316,10 +345,16 @@ class Workstation:
             platform_online=lambda: self.link.online,
             verify_holder=self.verify_holder,
             clock=self.clock,
+            outbox=self.outbox,
+            platform=self.platform,
+            wake_outbox=self.wake_outbox,
         )
 
     def close(self) -> None:
         self.sessions.end("shutdown")
         self._background.shutdown(wait=True)  # nothing queued may be lost
+        self._outbox_stop.set()
+        self._outbox_wake.set()
+        self._outbox_thread.join(timeout=30)
         self._raw_client.close()
         self.store.close()

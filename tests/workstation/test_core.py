@@ -66,3 +66,27 @@ def test_background_work_is_finished_on_close(make_core, sandbox):
     kinds = [e.kind for e in AuditLog(store, core.cipher, "x").events(limit=10)]
     store.close()
     assert "identification" in kinds and "session_ended" in kinds
+
+
+
+def test_outbox_is_sent_by_the_background_thread(make_core):
+    """GIVEN a queued submission WHEN the outbox is woken THEN its own thread sends it once."""
+    import threading
+
+    core = make_core()
+    sent = threading.Event()
+    seen: list[tuple[str, threading.Thread]] = []
+
+    def sender(payload, key):
+        seen.append((key, threading.current_thread()))
+        sent.set()
+        return {"ok": True}
+
+    core.outbox.register_sender("test.kind", sender)
+    core.outbox.enqueue("test.kind", {"a": 1}, "k-1")
+    core.wake_outbox()
+    assert sent.wait(10)
+    core.close()  # joins the outbox thread
+    assert [k for k, _ in seen] == ["k-1"]
+    assert seen[0][1] is not threading.main_thread()
+    assert core.outbox.get("k-1").sent

@@ -237,6 +237,22 @@ class ConsentService:
         self._save(consent, AuditKind.CONSENT_GRANTED)
         return consent
 
+    def record_remote(self, request: ConsentRequest, consent_ref: str,
+                      expires_at: dt.datetime, operator: str | None) -> Consent:
+        """Record a consent the holder gave on their phone (the platform registered it).
+
+        Used when the workstation showed a consent-request QR: the platform's ``consent_ref``
+        and expiry are taken as they are; recorded and audited like ``grant``.
+        """
+        now = self.clock()
+        consent = Consent(
+            id=str(uuid.uuid4()), consent_ref=consent_ref, request=request, granted_at=now,
+            expires_at=min(expires_at, request.expires_at(now)),
+            decision=ConsentDecision.GRANTED, operator=operator,
+        )
+        self._save(consent, AuditKind.CONSENT_GRANTED)
+        return consent
+
     def decline(self, request: ConsentRequest, operator: str | None) -> Consent:
         """Record that the applicant declined; nothing is registered or fetched."""
         now = self.clock()

@@ -129,14 +129,16 @@ class PlatformClient:
     # -- transport --------------------------------------------------------------------------
 
     def _request(self, method: str, path: str, call: str, *, json: Any = None,
-                 params: dict[str, str] | None = None) -> httpx.Response:
+                 params: dict[str, str] | None = None,
+                 headers: dict[str, str] | None = None) -> httpx.Response:
         """Send one request; map transport failures and error statuses to our exceptions.
 
         ``call`` is a fixed name for the log (the path may carry identifiers).
         """
         started = time.monotonic()
         try:
-            response = self._http.request(method, path, json=json, params=params)
+            response = self._http.request(method, path, json=json, params=params,
+                                          headers=headers)
         except httpx.TimeoutException as exc:
             log.warning("platform %s: timeout", call)
             raise PlatformUnavailable(f"无法连接{PLATFORM_NAME}（响应超时）") from exc
@@ -176,6 +178,17 @@ class PlatformClient:
         if not isinstance(data, dict):
             raise PlatformUnavailable(f"{PLATFORM_NAME}返回的数据格式不正确")
         return data
+
+    def call_json(self, method: str, path: str, call: str, *, json: Any = None,
+                  params: dict[str, str] | None = None,
+                  idempotency_key: str | None = None) -> dict[str, Any]:
+        """One JSON call of an ``/api/v1`` route not wrapped below (enterprise, archive, ...).
+
+        ``call`` is a fixed name for the log; ``idempotency_key`` goes in the
+        ``Idempotency-Key`` header, so the platform answers a repeated submission once.
+        """
+        headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
+        return self._json(method, path, call, json=json, params=params, headers=headers)
 
     # -- calls ------------------------------------------------------------------------------
 

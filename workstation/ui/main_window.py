@@ -310,6 +310,9 @@ class MainWindow(QMainWindow):
         status = QStatusBar()
         status.addWidget(self.link_label)
         status.addWidget(self.device_label)
+        self.outbox_label = QLabel()  # submissions waiting in the outbox (hidden when none)
+        self.outbox_label.hide()
+        status.addWidget(self.outbox_label)
         status.addPermanentWidget(self.operator_label)
         self.setStatusBar(status)
         self.home_button.setVisible(False)
@@ -371,6 +374,9 @@ class MainWindow(QMainWindow):
         )
         core.sessions.subscribe(lambda _s, event: self._bridge.session_changed.emit(event))
         core.link.listeners.append(lambda _l: self._bridge.link_changed.emit())
+        outbox = getattr(core, "outbox", None)
+        if outbox is not None:  # counts arrive from the outbox thread: queued to the GUI
+            outbox.listeners.append(lambda _n: self._bridge.link_changed.emit())
         audiences = [Audience.KIOSK] if self.kiosk else [Audience.CLERK, Audience.KIOSK]
         groups = [(a, core.scenarios_for(a)) for a in audiences]
         if self.kiosk:  # a clerk scenario never shows on a kiosk, not even twice
@@ -557,6 +563,10 @@ class MainWindow(QMainWindow):
         link = self.core.link
         self.link_label.setText(("● " if link.online else "○ ") + link.label)
         self.link_label.setStyleSheet("color: #1b7f3b;" if link.online else "color: #b26a00;")
+        outbox = getattr(self.core, "outbox", None)
+        waiting = outbox.waiting if outbox is not None else 0  # cached count: no query here
+        self.outbox_label.setText(f"待发送 {waiting} 件")
+        self.outbox_label.setVisible(waiting > 0)
         op = self.core.operator
         self.operator_label.setText(
             "自助终端" if self.kiosk else (f"操作员：{op.display_name}" if op else "操作员：未登录")
