@@ -146,7 +146,7 @@ class IssuedDocuments:
             holder_hash=self.cipher.holder_hash(holder_id) if holder_id else None,
             issued_at=stamp.issued_at.astimezone(dt.UTC), registered_at=None,
         )
-        with self.store.session() as session:
+        with self.store.session(write_lock=True) as session:
             session.add(row)
         return _document(row)
 
@@ -184,7 +184,7 @@ class IssuedDocuments:
             return [_document(r) for r in rows]
 
     def mark_registered(self, code: str) -> None:
-        with self.store.session() as session:
+        with self.store.session(write_lock=True) as session:
             row = session.get(IssuedDocumentRow, code)
             if row is not None and row.registered_at is None:
                 row.registered_at = self.clock()
