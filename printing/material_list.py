@@ -31,6 +31,7 @@ from printing.layout import (
     cn_date,
     cn_datetime,
     draw_seal,
+    fit_cell,
     get_styles,
     para,
 )
@@ -120,10 +121,10 @@ def _header_block(doc: MaterialListDocument, st: DocStyles) -> Table:
     lw, vw = 30 * mm, _FRAME_W / 2 - 30 * mm
 
     def lab(text: str) -> object:
-        return para(text, st.cell_label)
+        return fit_cell(text, st.cell_label, lw, 10)
 
     def val(text: str) -> object:
-        return para(text or "—", st.cell)
+        return fit_cell(text or "—", st.cell, vw, 10)
 
     rows = [
         [lab("办理事项"), val(doc.matter_name), "", ""],
@@ -136,6 +137,7 @@ def _header_block(doc: MaterialListDocument, st: DocStyles) -> Table:
     ]
     t = Table(rows, colWidths=[lw, vw, lw, vw])
     t.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), st.fonts.regular, st.cell.fontSize, st.cell.leading),
         ("GRID", (0, 0), (-1, -1), 0.6, _GRID),
         ("BOX", (0, 0), (-1, -1), 1.0, _GRID),
         ("SPAN", (1, 0), (3, 0)),
@@ -181,16 +183,19 @@ def _materials_table(items: Sequence[MaterialListItem], st: DocStyles) -> Table:
     rows: list[list[object]] = [header]
     for n, item in enumerate(items, start=1):
         rows.append([
-            para(str(n), st.cell_center),
-            para(item.name, st.cell),
-            para(SUBMISSION_TEXT[item.status], st.cell_center),
+            str(n),
+            fit_cell(item.name, st.cell, widths[1]),
+            fit_cell(SUBMISSION_TEXT[item.status], st.cell_center, widths[2]),
             _licence_cell(item, st),
-            para(item.note, st.cell) if item.note else "",
+            fit_cell(item.note, st.cell, widths[4]) if item.note else "",
         ])
     if not items:
         rows.append([para("本事项无需申请材料", st.cell_center), "", "", "", ""])
     t = Table(rows, colWidths=widths, repeatRows=1)
     style = [
+        ("FONT", (0, 1), (-1, -1), st.fonts.regular, st.cell.fontSize, st.cell.leading),
+        ("ALIGN", (0, 1), (0, -1), "CENTER"),
+        ("ALIGN", (2, 1), (2, -1), "CENTER"),
         ("GRID", (0, 0), (-1, -1), 0.6, _GRID),
         ("BOX", (0, 0), (-1, -1), 1.0, _GRID),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),

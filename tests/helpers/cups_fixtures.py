@@ -26,6 +26,7 @@ Missing binaries are a test failure, not a skip.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -245,17 +246,21 @@ def _write_config(base: Path, as_root: bool) -> None:
         del lp
 
 
-@pytest.fixture(scope="session")
-def private_cups() -> Iterator[PrivateCups]:
+class CupsUnavailable(RuntimeError):
+    """cupsd or the PDF printer PPD is missing; the message names the Debian packages."""
+
+
+@contextlib.contextmanager
+def start_private_cups() -> Iterator[PrivateCups]:
+    """Run a private cupsd until the block ends (also used by ``make bench``)."""
     missing = [p for p in (CUPSD, "/usr/sbin/lpadmin", "/usr/sbin/cupsenable")
                if not Path(p).exists()]
     ppd = next((p for p in PDF_PPD_CANDIDATES if p.exists()), None)
     if missing or ppd is None:
-        pytest.fail(
-            "CUPS is needed for the printing tests: install the Debian packages cups, "
-            "cups-client and cups-filters (apt-get install cups cups-client cups-filters); "
-            f"missing: {', '.join(missing) or 'the Generic PDF printer PPD'}",
-            pytrace=False,
+        raise CupsUnavailable(
+            "CUPS is needed for the printing tests: install the Debian packages cups-daemon, "
+            "cups-client and cups-filters (apt-get install cups-daemon cups-client "
+            f"cups-filters); missing: {', '.join(missing) or 'the Generic PDF printer PPD'}"
         )
     as_root = os.geteuid() == 0
     base = Path(tempfile.mkdtemp(prefix="mzcups-", dir="/tmp"))  # short: socket path limit
@@ -288,3 +293,12 @@ def private_cups() -> Iterator[PrivateCups]:
             process.wait()
         log.close()
         shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def private_cups() -> Iterator[PrivateCups]:
+    try:
+        with start_private_cups() as server:
+            yield server
+    except CupsUnavailable as exc:
+        pytest.fail(str(exc), pytrace=False)

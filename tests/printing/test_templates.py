@@ -204,3 +204,21 @@ def test_a_changed_pdf_has_another_digest(rendered):
     assert pdf_digest(data) == pdf_digest(bytes(data))
     changed = data.replace(b"/Producer", b"/Producex", 1)
     assert pdf_digest(changed) != pdf_digest(data)
+
+
+@pytest.mark.parametrize("key", ["material_list", "receipt_80", "licence_copy"])
+def test_printed_qr_code_reads_back_as_the_verification_url(rendered, key, tmp_path):
+    """GIVEN a rendered document WHEN its page is rasterised as a printer would THEN a QR
+    reader finds the verification URL (code included) on it."""
+    import subprocess
+
+    from PIL import Image
+    from pyzbar.pyzbar import decode
+
+    data, path = rendered[key]
+    pages = len(pypdf.PdfReader(io.BytesIO(data)).pages)
+    subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", str(pages), "-l", str(pages),
+                    str(path), str(tmp_path / "page")], check=True)
+    (png,) = tmp_path.glob("page*.png")
+    found = {d.data.decode() for d in decode(Image.open(png))}
+    assert STAMP.url in found
