@@ -17,9 +17,10 @@ import datetime as dt
 import hashlib
 import secrets
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from reportlab.lib import colors
-from reportlab.pdfgen.canvas import Canvas
+if TYPE_CHECKING:  # ReportLab is imported only when a QR code is drawn (start-up stays light)
+    from reportlab.pdfgen.canvas import Canvas
 
 __all__ = [
     "CODE_ALPHABET",
@@ -151,6 +152,8 @@ def draw_qr(c: Canvas, x: float, y: float, size: float, text: str) -> None:
 
     Drawn as one path of filled rectangles (runs of dark modules per row): fast, no fonts.
     """
+    from reportlab.lib import colors
+
     matrix = qr_matrix(text)
     n = len(matrix)
     quiet = 2

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from printing.authenticity import DocumentStamp
+if TYPE_CHECKING:
+    from printing.authenticity import DocumentStamp
 
 Paper = Literal["A4", "receipt80"]
 PAPERS: tuple[str, ...] = ("A4", "receipt80")

@@ -31,7 +31,7 @@ def _prints(core) -> list[dict]:
     return [e.details for e in core.audit.events(kind="print", limit=100)]
 
 
-def test_no_printer_saves_the_pdf_in_the_case_folder(make_core):
+def test_no_printer_saves_the_pdf_in_the_case_folder(make_core, sandbox):
     core = make_core()
     doc = _prepare(core)
     assert doc.path.parent == core.config.case_dir / CASE
@@ -49,6 +49,9 @@ def test_no_printer_saves_the_pdf_in_the_case_folder(make_core):
     assert event.holder_hash == core.cipher.holder_hash(PERSON_ID)
     issued = core.audit.events(kind="document_issued")
     assert issued and issued[0].details["sha256"] == doc.record.sha256
+    core.drain()  # registration with the platform runs in the background
+    assert sandbox.documents[doc.code]["sha256"] == doc.record.sha256
+    assert core.documents.pending_registration() == []
 
 
 def test_printing_through_a_file_queue_is_audited_with_the_job_id(
@@ -93,11 +96,12 @@ def test_out_of_paper_then_recovery_prints_once(make_core, private_cups):
     def update(status):
         seen.append(status)
 
-    waiting = core.printing.print(doc, operator="demo", on_update=update, timeout_s=1.5)
+    waiting = core.printing.print(doc, operator="demo", on_update=update, timeout_s=30,
+                                  until=lambda s: s.needs_attention)
     assert waiting.status.problem is PrintProblem.MEDIA_EMPTY
     assert any("缺纸" in s.text for s in seen)
     # the clerk presses "print" again while it waits: same job, no second copy
-    again = core.printing.print(doc, operator="demo", timeout_s=0.2)
+    again = core.printing.print(doc, operator="demo", until=lambda s: True)
     assert again.status.job_id == waiting.status.job_id
     printer.set_fault(None)
     final = core.printing.follow(doc, waiting, operator="demo", timeout_s=30)

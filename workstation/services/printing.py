@@ -181,9 +181,12 @@ class PrintService:
 
     def print(self, doc: PreparedDocument, *, operator: str | None, reprint: bool = False,
               on_update: Callable[[JobStatus], None] | None = None, timeout_s: float = 120.0,
-              cancelled: threading.Event | None = None) -> PrintOutcome:
-        """Print ``doc`` once (idempotent) and follow the job; ``reprint=True`` prints another
-        copy on purpose. Raises :class:`PrintRefused` when the printer cannot take it now."""
+              cancelled: threading.Event | None = None,
+              until: Callable[[JobStatus], bool] | None = None) -> PrintOutcome:
+        """Print ``doc`` once (idempotent) and follow the job until it ends, ``until(status)``
+        holds, ``cancelled`` is set (the job is cancelled) or ``timeout_s`` passes;
+        ``reprint=True`` prints another copy on purpose. Raises :class:`PrintRefused` when the
+        printer cannot take it now."""
         rows = self._rows(doc.code)
         n = len(rows) + 1 if reprint else 1
         key = f"{doc.code}#{n}"
@@ -211,11 +214,12 @@ class PrintService:
             self._audit(doc, operator, key, "submitted", printer=printer, job_id=job_id,
                         reprint=reprint)
         return self._follow(doc, key, printer, job_id, operator, on_update, timeout_s,
-                            cancelled)
+                            cancelled, until)
 
     def _follow(self, doc: PreparedDocument, key: str, printer: str, job_id: int,
                 operator: str | None, on_update: Callable[[JobStatus], None] | None,
-                timeout_s: float, cancelled: threading.Event | None) -> PrintOutcome:
+                timeout_s: float, cancelled: threading.Event | None,
+                until: Callable[[JobStatus], bool] | None = None) -> PrintOutcome:
         assert self.queue is not None
         last_problem: list[PrintProblem | None] = [None]
 
@@ -228,7 +232,7 @@ class PrintService:
                 on_update(status)
 
         status = self.queue.follow(job_id, timeout_s=timeout_s, on_update=update,
-                                   cancelled=cancelled)
+                                   cancelled=cancelled, until=until)
         if cancelled is not None and cancelled.is_set() and not status.terminal:
             self.queue.cancel(job_id)
             status = self.queue.follow(job_id, timeout_s=10)
