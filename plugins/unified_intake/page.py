@@ -409,7 +409,10 @@ class IntakePage(QWidget):
         self.print_outcome = outcome
         prepared = self.prepared
         code = prepared.stamp.display_code if prepared is not None else ""
-        self.document_label.setText(f"{outcome.text}（验证码 {code}）\n{self.document_path}")
+        if outcome.destination == "file":  # the status text already names the file
+            self.document_label.setText(f"已保存为 PDF 文件（验证码 {code}）：{self.document_path}")
+        else:
+            self.document_label.setText(f"{outcome.text}（验证码 {code}）：{self.document_path}")
         self.reprint_button.setVisible(outcome.destination == "printer")
         if outcome.status.needs_attention:
             self.notice.show_message(outcome.text, "error")
