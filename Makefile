@@ -9,12 +9,16 @@ BIN := $(VENV)/bin
 STAMPS := .stamps
 
 # Runtime: Qt offscreen/xcb libraries, a TrueType CJK font, PostgreSQL for hall databases and the
-# store tests, poppler for reading printed PDFs back, Xvfb for a window without a display.
+# store tests, poppler for reading printed PDFs back and rendering pages, Xvfb for a window
+# without a display; CUPS (scheduler, client tools, the PDF filters and the Generic PDF printer
+# PPD) for printing and the private cupsd of the printing tests, libcups2-dev to build pycups,
+# libzbar0 for the tests that read printed QR codes back.
 DEB_PACKAGES := python3 python3-venv python3-dev gcc fontconfig fonts-wqy-microhei \
 	libegl1 libgl1 libx11-6 libxkbcommon0 libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 \
 	libbrotli1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 \
 	libxcb-shape0 libxcb-xkb1 libxcb-util1 libxkbcommon-x11-0 libx11-xcb1 xvfb xauth \
-	postgresql poppler-utils
+	postgresql poppler-utils \
+	cups-daemon cups-client cups-filters cups-filters-core-drivers libcups2-dev libzbar0
 
 .PHONY: all setup run test lint bench clean
 

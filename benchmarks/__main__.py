@@ -9,6 +9,14 @@ Figures (flat JSON object):
   sandbox (a separate process) on loopback.
 - policy_evaluate_p95_ms: S11 facts built and 20 policies evaluated for an enterprise with 500
   employees hired this year (target at most 50 ms).
+- print_render_warm_ms_max: the slowest built-in template's warm median of 20 renders (with a
+  verification stamp); print_render_warm_ms_per_page_max: the same per page (target at most
+  60 ms per A4 page); print_render_warm_ms_<template>: each template's median.
+- print_first_render_ms: a fresh process rendering the material list, from before the import of
+  the printing package to the bytes (imports and font registration included), median of 5.
+- print_kb_per_page_max: the largest PDF size per page over the templates (without photos).
+- print_submit_to_completed_ms_median: a private cupsd with a PDF file queue, from submit
+  (pre-flight included) to the job's completed state, median of 20.
 """
 
 from __future__ import annotations
@@ -239,6 +247,86 @@ def bench_policy_evaluate(runs: int = 200) -> dict[str, float]:
             "policy_evaluate_median_ms": round(statistics.median(times), 2)}
 
 
+def bench_print_render(runs: int = 20) -> dict[str, Any]:
+    import io
+
+    import pypdf
+
+    from plugins.documents import register_print_templates
+    from printing.authenticity import DocumentStamp
+    from printing.licence_copy import sample_licence_copy
+
+    stamp = DocumentStamp.sample()
+    out: dict[str, Any] = {}
+    per_page: dict[str, float] = {}
+    medians: dict[str, float] = {}
+    kb_per_page: dict[str, float] = {}
+    for t in register_print_templates():
+        data = t.sample()
+        t.render(data, stamp=stamp)  # warm: fonts, styles, glyph tables
+        times, pdf = [], b""
+        for _ in range(runs):
+            t0 = time.perf_counter()
+            pdf = t.render(data, stamp=stamp)
+            times.append((time.perf_counter() - t0) * 1000)
+        pages = len(pypdf.PdfReader(io.BytesIO(pdf)).pages)
+        medians[t.key] = statistics.median(times)
+        per_page[t.key] = medians[t.key] / pages
+        out[f"print_render_warm_ms_{t.key}"] = round(medians[t.key], 1)
+        if t.key == "licence_copy":  # size without the photo
+            pdf = t.render(sample_licence_copy(with_image=False), stamp=stamp)
+        kb_per_page[t.key] = len(pdf) / 1024 / pages
+    slowest = max(medians, key=lambda k: medians[k])
+    out.update({
+        "print_render_warm_ms_max": round(medians[slowest], 1),
+        "print_render_warm_slowest": slowest,
+        "print_render_warm_ms_per_page_max": round(max(per_page.values()), 1),
+        "print_kb_per_page_max": round(max(kb_per_page.values()), 1),
+        "print_kb_per_page_largest": max(kb_per_page, key=lambda k: kb_per_page[k]),
+    })
+    return out
+
+
+_FIRST_RENDER = """
+import time
+t0 = time.perf_counter()
+from printing.material_list import render_material_list, sample_material_list
+pdf = render_material_list(sample_material_list())
+print(f"first_render_ms={(time.perf_counter() - t0) * 1000:.1f}")
+"""
+
+
+def bench_print_first_render(runs: int = 5) -> dict[str, float]:
+    times = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", _FIRST_RENDER], capture_output=True,
+                             text=True, check=True, cwd=ROOT).stdout
+        times.append(float(out.strip().rsplit("=", 1)[1]))
+    return {"print_first_render_ms": round(statistics.median(times), 1)}
+
+
+def bench_print_submit(runs: int = 20) -> dict[str, float]:
+    from printing.material_list import render_material_list, sample_material_list
+    from printing.queue import JobState, PrintQueue
+    from tests.helpers.cups_fixtures import start_private_cups
+
+    pdf = render_material_list(sample_material_list())
+    times = []
+    with start_private_cups() as cups:
+        name, _ = cups.add_file_queue()
+        queue = PrintQueue({"A4": name}, server=cups.socket, poll_interval_s=0.005)
+        for i in range(runs + 1):
+            t0 = time.perf_counter()
+            job = queue.submit(name, pdf, title="申请材料清单", key=f"BENCH-{i}")
+            final = queue.follow(job, timeout_s=30)
+            elapsed = (time.perf_counter() - t0) * 1000
+            if final.state is not JobState.COMPLETED:
+                raise RuntimeError(f"benchmark job ended {final.state}")
+            if i:  # the first job also starts the scheduler's filter chain cold
+                times.append(elapsed)
+    return {"print_submit_to_completed_ms_median": round(statistics.median(times), 1)}
+
+
 def main() -> int:
     from workstation.embedded import EmbeddedSandbox
 
@@ -253,6 +341,9 @@ def main() -> int:
     print(json.dumps(results, ensure_ascii=False), flush=True)
     results.update(bench_intake_fetch())
     results.update(bench_policy_evaluate())
+    results.update(bench_print_render())
+    results.update(bench_print_first_render())
+    results.update(bench_print_submit())
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "latest.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

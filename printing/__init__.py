@@ -12,6 +12,11 @@ from typing import Any
 
 # public name -> submodule that defines it
 _EXPORTS: dict[str, str] = {
+    "DocumentStamp": "printing.authenticity",
+    "new_verification_code": "printing.authenticity",
+    "pdf_digest": "printing.authenticity",
+    "PrintTemplate": "printing.templates",
+    "TemplateRegistry": "printing.templates",
     "CJKFonts": "printing.fonts",
     "FontError": "printing.fonts",
     "register_cjk_fonts": "printing.fonts",

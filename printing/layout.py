@@ -46,6 +46,7 @@ from reportlab.platypus import BaseDocTemplate, Flowable, Frame, PageTemplate, P
 from reportlab.platypus import paragraph as rl_paragraph
 from reportlab.platypus.paragraph import ParaLines, cjkU, makeCJKParaLine
 
+from printing.authenticity import DocumentStamp, draw_qr
 from printing.fonts import CJKFonts, FontError, register_cjk_fonts
 
 __all__ = [
@@ -54,20 +55,26 @@ __all__ = [
     "CANNOT_START",
     "HEADER_FILL",
     "LABEL_FILL",
+    "RECEIPT_80",
     "SEAL_RED",
     "CJKParagraph",
+    "ClosingBlock",
     "DocStyles",
     "FauxBoldTitle",
     "NumberedCanvas",
     "PageDecoration",
     "PageGeometry",
+    "VerificationBlock",
+    "Watermark",
     "break_cjk_lines",
     "build_pdf",
+    "build_receipt_pdf",
     "cjk_frag_split",
     "cn_date",
     "cn_datetime",
     "draw_seal",
     "escape_markup",
+    "fit_cell",
     "get_styles",
     "install_cjk_line_rules",
     "page_label",
@@ -108,6 +115,14 @@ A4_PORTRAIT = PageGeometry(
     width=A4[0], height=A4[1],
     left=20 * mm, right=20 * mm, top=24 * mm, bottom=22 * mm,
     header_offset=14 * mm, footer_offset=12 * mm,
+)
+
+# 80 mm thermal receipt paper (72 mm printable); the length follows the content
+# (build_receipt_pdf sets it), this height is only the shortest slip.
+RECEIPT_80 = PageGeometry(
+    width=80 * mm, height=120 * mm,
+    left=4 * mm, right=4 * mm, top=13 * mm, bottom=16 * mm,
+    header_offset=7 * mm, footer_offset=9 * mm,
 )
 
 # --------------------------------------------------------------------------- line breaking
@@ -328,6 +343,16 @@ def para(text: str, style: ParagraphStyle) -> CJKParagraph:
     return CJKParagraph(escape_markup(text), style)
 
 
+def fit_cell(text: str, style: ParagraphStyle, width: float, padding: float = 8) -> object:
+    """A table cell: the plain string when it fits one line of ``width`` (minus the cell's
+    left+right ``padding``), else a wrapping CJK paragraph. Plain strings are drawn directly
+    (a table of paragraphs is wrapped twice: measuring and drawing); the table must then set
+    FONT (with the paragraph's leading) and ALIGN for those cells."""
+    if "\n" not in text and stringWidth(text, style.fontName, style.fontSize) <= width - padding:
+        return text
+    return para(text, style)
+
+
 def escape_markup(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
@@ -369,6 +394,9 @@ def get_styles() -> DocStyles:
             return _styles
         fonts = register_cjk_fonts()
         install_cjk_line_rules()
+        # binary streams: ReportLab's pure-Python ASCII85 encoder cost ~30 ms per photo, and
+        # ASCII85 makes every stream a quarter larger
+        rl_config.useA85 = 0
         r, b = fonts.regular, fonts.bold
 
         def s(name: str, **kw: Any) -> ParagraphStyle:
@@ -520,6 +548,7 @@ class PageDecoration:
     header_right: str = ""  # header, right: e.g. the document name
     footer_left: str = ""  # footer, left: e.g. the case number
     footer_right: str = ""  # footer, right: e.g. the print time
+    stamp: DocumentStamp | None = None  # verification code on every page (second footer line)
 
 
 class NumberedCanvas(Canvas):
@@ -554,11 +583,12 @@ class NumberedCanvas(Canvas):
         self.setLineWidth(0.6)
         # header: issuing unit | document name, over a rule
         y_head = g.height - g.header_offset
-        self.setFont(f, 9)
-        self.drawString(g.left, y_head, d.issuing_unit)
-        if d.header_right:
-            self.drawRightString(g.width - g.right, y_head, d.header_right)
-        self.line(g.left, y_head - 2.2 * mm, g.width - g.right, y_head - 2.2 * mm)
+        if d.issuing_unit or d.header_right:  # roll-paper slips have no running header
+            self.setFont(f, 9)
+            self.drawString(g.left, y_head, d.issuing_unit)
+            if d.header_right:
+                self.drawRightString(g.width - g.right, y_head, d.header_right)
+            self.line(g.left, y_head - 2.2 * mm, g.width - g.right, y_head - 2.2 * mm)
         # footer: rule, then left note | 第 x 页 共 y 页 | right note
         y_foot = g.footer_offset
         self.line(g.left, y_foot + 4 * mm, g.width - g.right, y_foot + 4 * mm)
@@ -570,6 +600,12 @@ class NumberedCanvas(Canvas):
         self.setFillColor(TEXT_BLACK)
         self.setFont(f, 9)
         self.drawCentredString(g.width / 2, y_foot, page_label(page, total))
+        if d.stamp is not None:
+            self.setFillColor(RULE_GREY)
+            self.setFont(f, 7.5)
+            self.drawCentredString(
+                g.width / 2, y_foot - 4 * mm, f"验证码：{d.stamp.display_code}",
+            )
         self.restoreState()
 
 
@@ -601,8 +637,13 @@ def build_pdf(
     geometry: PageGeometry = A4_PORTRAIT,
     invariant: bool = False,
     on_page: Callable[[Canvas, Any], None] | None = None,
+    watermark: Watermark | None = None,
 ) -> bytes:
-    """Lay out ``story`` and return the PDF bytes (fonts embedded as subsets)."""
+    """Lay out ``story`` and return the PDF bytes (fonts embedded as subsets).
+
+    ``watermark`` is drawn at the start of every page, so under everything else on it.
+    The verification code (``decoration.stamp``) goes into the PDF's keywords as well.
+    """
     styles = get_styles()
     font = styles.fonts.regular
     buf = io.BytesIO()
@@ -620,8 +661,184 @@ def build_pdf(
         geometry.left, geometry.bottom, geometry.frame_width, geometry.frame_height,
         leftPadding=0, rightPadding=0, topPadding=0, bottomPadding=0, id="body",
     )
-    callback = on_page or (lambda c, d: None)
+    if decoration.stamp is not None:
+        doc.keywords = f"verification-code:{decoration.stamp.code}"
+    user_callback = on_page or (lambda c, d: None)
+
+    def callback(c: Canvas, d: Any) -> None:
+        if watermark is not None:
+            watermark.draw(c, geometry, styles.fonts.regular)
+        user_callback(c, d)
+
     doc.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=callback)])
     maker = partial(NumberedCanvas, decoration=decoration, geometry=geometry, font_name=font)
     doc.build(story, canvasmaker=maker)
     return buf.getvalue()
+
+
+def measure_story(story: Sequence[Flowable], width: float) -> float:
+    """Total height of ``story`` laid out at ``width`` (spaces before and after included)."""
+    total = 0.0
+    for f in story:
+        _, h = f.wrap(width, 1e6)
+        total += h + f.getSpaceBefore() + f.getSpaceAfter()
+    return total
+
+
+def build_receipt_pdf(
+    make_story: Callable[[], list[Flowable]],
+    decoration: PageDecoration,
+    *,
+    title: str,
+    subject: str = "",
+    author: str = "",
+    geometry: PageGeometry = RECEIPT_80,
+) -> bytes:
+    """A roll-paper document: one page exactly as long as its content (at least the geometry's
+    height). ``make_story`` is called twice (flowables keep layout state): once to measure,
+    once to build."""
+    get_styles()
+    needed = measure_story(make_story(), geometry.frame_width)
+    # a little slack: the frame refuses a flowable that fits only to the last fraction
+    height = max(geometry.height, needed + geometry.top + geometry.bottom + 3 * mm)
+    fitted = PageGeometry(
+        width=geometry.width, height=height, left=geometry.left, right=geometry.right,
+        top=geometry.top, bottom=geometry.bottom, header_offset=geometry.header_offset,
+        footer_offset=geometry.footer_offset,
+    )
+    return build_pdf(make_story(), decoration, title=title, subject=subject, author=author,
+                     geometry=fitted)
+
+
+# --------------------------------------------------------------------------- watermark
+
+
+WATERMARK_GREY = colors.HexColor("#E3E3E3")  # opaque and light: printed text stays on top
+
+
+@dataclass(frozen=True)
+class Watermark:
+    """A purpose watermark ("仅供办理……使用" and a date) tiled diagonally over every page.
+
+    Drawn first on each page in an opaque light grey, so the content covers it; never with
+    transparency (a transparent watermark made CUPS rasterise whole pages)."""
+
+    text: str
+    size: float = 20
+    angle: float = 30
+    colour: colors.Color = WATERMARK_GREY
+
+    def draw(self, c: Canvas, g: PageGeometry, font_name: str) -> None:
+        c.saveState()
+        c.setFillColor(self.colour)
+        c.setFont(font_name, self.size)
+        text_w = stringWidth(self.text, font_name, self.size)
+        step_x = text_w + 18 * mm
+        step_y = self.size * 4.2
+        c.translate(g.width / 2, g.height / 2)
+        c.rotate(self.angle)
+        reach = math.hypot(g.width, g.height) / 2 + step_x
+        rows = int(reach // step_y) + 1
+        cols = int(reach // step_x) + 1
+        for r in range(-rows, rows + 1):
+            offset = (step_x / 2) if r % 2 else 0.0
+            for k in range(-cols, cols + 1):
+                c.drawString(k * step_x + offset - text_w / 2, r * step_y, self.text)
+        c.restoreState()
+
+
+# --------------------------------------------------------------------------- closing blocks
+
+
+class VerificationBlock(Flowable):
+    """The QR code and, beside it, how to verify the document (code, URL)."""
+
+    def __init__(self, stamp: DocumentStamp, font_name: str, *, qr_size: float = 24 * mm,
+                 text_width: float | None = None, font_size: float = 8) -> None:
+        super().__init__()
+        self.stamp = stamp
+        self.font_name = font_name
+        self.qr_size = qr_size
+        self.text_width = text_width
+        self.font_size = font_size
+
+    def _lines(self, width: float) -> list[str]:
+        lines = ["扫描二维码或登录政务服务网", "输入验证码核验本文书真伪",
+                 f"验证码：{self.stamp.display_code}"]
+        out: list[str] = []
+        for line in lines:
+            out += break_cjk_lines(line, self.font_name, self.font_size, width)
+        return out
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width = availWidth
+        text_w = self.text_width or max(20 * mm, availWidth - self.qr_size - 3 * mm)
+        self._text_w = text_w
+        lines = self._lines(text_w)
+        self.height = max(self.qr_size, len(lines) * self.font_size * 1.45)
+        return availWidth, self.height
+
+    def draw(self) -> None:
+        c = self.canv
+        draw_qr(c, 0, self.height - self.qr_size, self.qr_size, self.stamp.url)
+        c.saveState()
+        c.setFillColor(TEXT_BLACK)
+        c.setFont(self.font_name, self.font_size)
+        x = self.qr_size + 3 * mm
+        y = self.height - self.font_size * 1.2
+        for line in self._lines(self._text_w):
+            c.drawString(x, y, line)
+            y -= self.font_size * 1.45
+        c.restoreState()
+
+
+class ClosingBlock(Flowable):
+    """The foot of a certificate: on the left the verification QR code (and optional lines such
+    as 经办人); on the right the issuing unit and the date, the round seal stamped over both
+    (drawn first: it is opaque, the text goes on top)."""
+
+    def __init__(self, unit: str, date_text: str, font_name: str, *,
+                 seal_label: str = "业务专用章（电子）", stamp: DocumentStamp | None = None,
+                 left_lines: Sequence[str] = (), height: float = 40 * mm,
+                 seal_radius: float = 18 * mm) -> None:
+        super().__init__()
+        self.unit = unit
+        self.date_text = date_text
+        self.font_name = font_name
+        self.seal_label = seal_label
+        self.stamp = stamp
+        self.left_lines = tuple(left_lines)
+        self.height = height
+        self.seal_radius = seal_radius
+
+    def wrap(self, availWidth: float, availHeight: float) -> tuple[float, float]:
+        self.width = availWidth
+        return availWidth, self.height
+
+    def draw(self) -> None:
+        c, f, h = self.canv, self.font_name, self.height
+        c.saveState()
+        left_w = self.width - 2 * self.seal_radius - 34 * mm
+        y = h - 4 * mm
+        c.setFillColor(TEXT_BLACK)
+        c.setFont(f, 10)
+        for line in self.left_lines:
+            c.drawString(0, y - 6, line)
+            y -= 6 * mm
+        if self.stamp is not None:
+            block = VerificationBlock(self.stamp, f, qr_size=min(24 * mm, y - 1 * mm))
+            _, bh = block.wrap(left_w, y)
+            block.drawOn(c, 0, y - bh)
+        radius = self.seal_radius
+        cx = self.width - radius - 16 * mm
+        cy = h / 2 + 1 * mm
+        draw_seal(c, cx, cy, radius, self.unit, self.seal_label, f)
+        c.setFillColor(TEXT_BLACK)
+        size = 10.5
+        while stringWidth(self.unit, f, size) > 2 * radius + 28 * mm and size > 7:
+            size -= 0.5
+        c.setFont(f, size)
+        c.drawCentredString(cx, cy + 3 * mm, self.unit)
+        c.setFont(f, 10.5)
+        c.drawCentredString(cx, cy - 4.5 * mm, self.date_text)
+        c.restoreState()

@@ -19,6 +19,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import Flowable, KeepTogether, Spacer, Table, TableStyle
 
+from printing.authenticity import DocumentStamp, draw_qr
 from printing.layout import (
     A4_PORTRAIT,
     HEADER_FILL,
@@ -30,6 +31,7 @@ from printing.layout import (
     cn_date,
     cn_datetime,
     draw_seal,
+    fit_cell,
     get_styles,
     para,
 )
@@ -119,10 +121,10 @@ def _header_block(doc: MaterialListDocument, st: DocStyles) -> Table:
     lw, vw = 30 * mm, _FRAME_W / 2 - 30 * mm
 
     def lab(text: str) -> object:
-        return para(text, st.cell_label)
+        return fit_cell(text, st.cell_label, lw, 10)
 
     def val(text: str) -> object:
-        return para(text or "—", st.cell)
+        return fit_cell(text or "—", st.cell, vw, 10)
 
     rows = [
         [lab("办理事项"), val(doc.matter_name), "", ""],
@@ -135,6 +137,7 @@ def _header_block(doc: MaterialListDocument, st: DocStyles) -> Table:
     ]
     t = Table(rows, colWidths=[lw, vw, lw, vw])
     t.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), st.fonts.regular, st.cell.fontSize, st.cell.leading),
         ("GRID", (0, 0), (-1, -1), 0.6, _GRID),
         ("BOX", (0, 0), (-1, -1), 1.0, _GRID),
         ("SPAN", (1, 0), (3, 0)),
@@ -180,16 +183,19 @@ def _materials_table(items: Sequence[MaterialListItem], st: DocStyles) -> Table:
     rows: list[list[object]] = [header]
     for n, item in enumerate(items, start=1):
         rows.append([
-            para(str(n), st.cell_center),
-            para(item.name, st.cell),
-            para(SUBMISSION_TEXT[item.status], st.cell_center),
+            str(n),
+            fit_cell(item.name, st.cell, widths[1]),
+            fit_cell(SUBMISSION_TEXT[item.status], st.cell_center, widths[2]),
             _licence_cell(item, st),
-            para(item.note, st.cell) if item.note else "",
+            fit_cell(item.note, st.cell, widths[4]) if item.note else "",
         ])
     if not items:
         rows.append([para("本事项无需申请材料", st.cell_center), "", "", "", ""])
     t = Table(rows, colWidths=widths, repeatRows=1)
     style = [
+        ("FONT", (0, 1), (-1, -1), st.fonts.regular, st.cell.fontSize, st.cell.leading),
+        ("ALIGN", (0, 1), (0, -1), "CENTER"),
+        ("ALIGN", (2, 1), (2, -1), "CENTER"),
         ("GRID", (0, 0), (-1, -1), 0.6, _GRID),
         ("BOX", (0, 0), (-1, -1), 1.0, _GRID),
         ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
@@ -240,8 +246,9 @@ class SealBlock(Flowable):
     unit and the date with the round seal drawn *under* them (opaque, so text goes on top)."""
 
     def __init__(self, department: str, seal_label: str, date_text: str, font_name: str,
-                 operator: str) -> None:
+                 operator: str, stamp: DocumentStamp | None = None) -> None:
         super().__init__()
+        self.stamp = stamp
         self.department = department
         self.seal_label = seal_label
         self.date_text = date_text
@@ -265,6 +272,15 @@ class SealBlock(Flowable):
         label_w = stringWidth("申请人（签字）：", f, 10.5)
         c.line(label_w, h - 13 * mm, label_w + 42 * mm, h - 13 * mm)
         c.drawString(0, h - 24 * mm, f"经办人：{self.operator}")
+        if self.stamp is not None:  # between the signature and the seal: QR, then the code
+            qr = 22 * mm
+            qx = self.width * 0.53 - qr / 2
+            draw_qr(c, qx, h - qr - 1 * mm, qr, self.stamp.url)
+            c.setFillColor(colors.black)
+            c.setFont(f, 7)
+            c.drawCentredString(qx + qr / 2, h - qr - 5 * mm, "扫码或输入验证码核验真伪")
+            c.drawCentredString(qx + qr / 2, h - qr - 8.5 * mm,
+                                f"验证码：{self.stamp.display_code}")
         # right: the unit name and the date, the seal stamped over both (骑年盖月); the seal is
         # drawn first because it is opaque
         radius = 18 * mm
@@ -284,7 +300,7 @@ class SealBlock(Flowable):
 # --------------------------------------------------------------------------- rendering
 
 
-def render_material_list(doc: MaterialListDocument) -> bytes:
+def render_material_list(doc: MaterialListDocument, stamp: DocumentStamp | None = None) -> bytes:
     """Render the 申请材料清单 as an A4 PDF (fonts embedded) and return its bytes."""
     st = get_styles()
     story: list[Flowable] = [
@@ -302,7 +318,7 @@ def render_material_list(doc: MaterialListDocument) -> bytes:
         *_notes(notes, st),
         Spacer(1, 2 * mm),
         SealBlock(doc.department, doc.seal_label, cn_date(doc.generated_at.date()),
-                  st.fonts.regular, doc.operator),
+                  st.fonts.regular, doc.operator, stamp),
     ]
     # The summary, notes and seal move to the next page together rather than split.
     story.append(KeepTogether(closing))
@@ -311,6 +327,7 @@ def render_material_list(doc: MaterialListDocument) -> bytes:
         header_right=f"{DOCUMENT_TITLE} · 免证办",
         footer_left=f"受理编号：{doc.case_number}",
         footer_right=f"打印：{doc.generated_at:%Y-%m-%d %H:%M} {doc.workstation_id}",
+        stamp=stamp,
     )
     return build_pdf(
         story, decoration,

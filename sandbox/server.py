@@ -307,6 +307,7 @@ class SandboxServer:
         self._codes: dict[str, _IssuedCode] = {}
         self._subjects: dict[str, str] = {}  # opaque sub -> holder id
         self._consents: dict[str, _Consent] = {}
+        self.documents: dict[str, dict[str, Any]] = {}  # verification code -> registration
         self._httpd: _HTTPServer | None = None
         self._thread: threading.Thread | None = None
         self._routes: list[tuple[str, re.Pattern[str], _Handler, bool]] = [
@@ -323,6 +324,10 @@ class SandboxServer:
              self._licence_thumbnail, True),
             ("GET", re.compile(r"/api/v1/licences/(?P<licence_id>[^/]+)"),
              self._licence_detail, True),
+            ("POST", re.compile(r"/api/v1/documents"), self._document_register, True),
+            ("GET", re.compile(r"/api/v1/documents/(?P<code>[^/]+)"), self._document_verify,
+             False),
+            ("GET", re.compile(r"/verify/(?P<code>[^/]+)"), self._document_verify, False),
             ("GET", re.compile(r"/sandbox/access-log"), self._access_log, False),
             ("GET", re.compile(r"/sandbox/faults"), self._faults_get, False),
             ("POST", re.compile(r"/sandbox/faults"), self._faults_set, False),
@@ -656,6 +661,51 @@ class SandboxServer:
     def _licence_thumbnail(self, req: _Request) -> _Response:
         licence = self._licence_access(req, "thumbnail")
         return _Response(200, self.thumbnails.get(licence), "image/png")
+
+    # -- handlers: issued documents ---------------------------------------------------------
+
+    _CODE_RE = re.compile(r"^[23456789ABCDEFGHJKMNPQRSTUVWXYZ]{16}$")
+    _SHA_RE = re.compile(r"^[0-9a-f]{64}$")
+
+    def _document_register(self, req: _Request) -> _Response:
+        data = req.json()
+        code = _text(data, "code").upper().replace("-", "")
+        sha = _text(data, "sha256").lower()
+        if not self._CODE_RE.match(code):
+            raise ApiError(400, "invalid_request", "验证码格式不正确")
+        if not self._SHA_RE.match(sha):
+            raise ApiError(400, "invalid_request", "sha256 应为 64 位十六进制摘要")
+        pages = data.get("pages", 0)
+        if isinstance(pages, bool) or not isinstance(pages, int) or pages < 0:
+            raise ApiError(400, "invalid_request", "pages 应为非负整数")
+        record = {
+            "code": code, "sha256": sha, "kind": _text(data, "kind"),
+            "title": _text(data, "title"), "pages": pages,
+            "issuing_unit": _text(data, "issuing_unit"),
+            "workstation_id": _text(data, "workstation_id"),
+            "issued_at": _text(data, "issued_at"), "client_id": req.client_id,
+            "registered_at": _iso(self.clock()),
+        }
+        with self._lock:
+            known = self.documents.get(code)
+            if known is not None and known["sha256"] != sha:
+                raise ApiError(409, "code_conflict", "该验证码已登记为另一份文书")
+            self.documents.setdefault(code, record)
+        return _Response.json({"registered": True, "code": code})
+
+    def _document_verify(self, req: _Request) -> _Response:
+        code = req.params["code"].upper().replace("-", "")
+        with self._lock:
+            record = self.documents.get(code)
+        if record is None:
+            raise ApiError(404, "not_found", "未查到该验证码对应的文书")
+        answer = {k: record[k] for k in ("code", "kind", "title", "pages", "issuing_unit",
+                                         "workstation_id", "issued_at")}
+        answer["issued"] = True
+        presented = req.query.get("sha256", "").strip().lower()
+        if presented:
+            answer["sha256_matches"] = hmac.compare_digest(presented, record["sha256"])
+        return _Response.json(answer)
 
     # -- handlers: sandbox and demo ---------------------------------------------------------
 

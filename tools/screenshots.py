@@ -14,7 +14,7 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PyQt6.QtCore import QCoreApplication, QEventLoop
+from PyQt6.QtCore import QCoreApplication, QEvent, QEventLoop
 from PyQt6.QtWidgets import QApplication, QDialog, QWidget
 
 from sandbox.server import SandboxServer
@@ -104,8 +104,13 @@ def main(out: Path) -> None:
                           if isinstance(w, QDialog) and w.isVisible())
             shoot(dialog, out / "intake-licence.png")
             dialog.close()
+            from workstation.ui import print_preview
+
+            # the preview is modal: accept it at once here (it has its own screenshot,
+            # docs/screenshots/print-preview.png)
+            print_preview.confirm_print = lambda *args: True
             page.generate_button.click()
-            wait(lambda page=page: page.document_path is not None)
+            wait(lambda page=page: page.print_outcome is not None)
             shoot(win, out / "intake-document.png")
             print(page.document_path)
             server.faults.update({"down": True})
@@ -118,6 +123,11 @@ def main(out: Path) -> None:
             server.faults.reset()
             win.close()
             core.close()
+            # destroy the widgets while the QApplication still exists (the other order
+            # crashes at interpreter exit)
+            win.deleteLater()
+            QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
+            QCoreApplication.processEvents()
     finally:
         server.stop()
 

@@ -5,6 +5,7 @@
     mianzheng plugins                        loaded plugins, manifests, load errors
     mianzheng audit verify                   check the audit hash chain
     mianzheng cache stats | purge [--all]    the offline licence cache
+    mianzheng verify CODE [--pdf FILE]       was this document issued here; is this PDF it
 
 Imports are deferred to each sub-command so `run` starts fast.
 """
@@ -55,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     for verb in ("disable", "enable"):
         p_ = ops_sub.add_parser(verb, help=f"{verb} an account")
         p_.add_argument("username")
+
+    verify = sub.add_parser("verify", help="verify an issued document / 核验文书真伪")
+    verify.add_argument("code", help="verification code / 验证码 (XXXX-XXXX-XXXX-XXXX)")
+    verify.add_argument("--pdf", type=Path, help="a PDF file to compare / 待核对的 PDF 文件")
+    verify.add_argument("--online", action="store_true",
+                        help="ask the platform instead of this workstation's database / 向平台查询")
 
     cache = sub.add_parser("cache", help="offline licence cache / 离线证照缓存")
     cache_sub = cache.add_subparsers(dest="cache_command", required=True)
@@ -110,6 +117,8 @@ def _dispatch(config: Config, args: argparse.Namespace, started: float) -> int:
         return _audit_verify(config)
     if args.command == "operators":
         return _operators(config, args)
+    if args.command == "verify":
+        return _verify(config, args.code, args.pdf, online=args.online)
     if args.command == "cache":
         return _cache(config, args.cache_command, purge_all=getattr(args, "all", False))
     return 2
@@ -280,6 +289,64 @@ def _audit_verify(config: Config) -> int:
         f"{result.first_broken_seq}: {result.reason}"
     )
     return 1
+
+
+def _verify(config: Config, code: str, pdf_path: Path | None, *, online: bool) -> int:
+    """0: issued (and the PDF, if given, matches); 1: not issued or the PDF differs."""
+    from printing.authenticity import InvalidCode, normalise_code, pdf_digest
+
+    pdf: bytes | None = None
+    if pdf_path is not None:
+        try:
+            pdf = pdf_path.read_bytes()
+        except OSError as exc:
+            print(f"错误 / error: 无法读取 {pdf_path}：{exc.strerror}", file=sys.stderr)
+            return 2
+    if online:
+        from workstation.services.platform import PlatformClient
+
+        if config.platform.base_url == EMBEDDED:
+            print("错误 / error: 未配置平台地址（platform.base_url） / no platform configured",
+                  file=sys.stderr)
+            return 2
+        try:
+            clean = normalise_code(code)
+        except InvalidCode as exc:
+            print(f"NOT ISSUED: {exc.message}")
+            return 1
+        with PlatformClient(config.platform.base_url, config.platform.client_id,
+                            config.platform.client_secret,
+                            timeout_s=config.platform.timeout_s) as client:
+            answer = client.verify_document(clean, pdf_digest(pdf) if pdf is not None else None)
+        if not answer.get("issued"):
+            print(f"NOT ISSUED: 平台未登记验证码 {clean} / no such document on the platform")
+            return 1
+        print(f"ISSUED: {answer.get('title')}，{answer.get('issuing_unit')}于 "
+              f"{answer.get('issued_at')} 在工作站 {answer.get('workstation_id')} 出具")
+        if pdf is not None:
+            if answer.get("sha256_matches"):
+                print("PDF MATCHES: 所提供的 PDF 与出具时的文件一致 / the PDF is the issued one")
+                return 0
+            print("PDF DIFFERS: 所提供的 PDF 与出具时的文件不一致 / the PDF was changed")
+            return 1
+        return 0
+    from workstation.services.documents import IssuedDocuments
+
+    cipher, store = _open_store(config)
+    try:
+        result = IssuedDocuments(store, cipher, config.workstation_id, "").verify(code, pdf)
+    finally:
+        store.close()
+    if not result.issued:
+        print(f"NOT ISSUED: {result.message}")
+        return 1
+    print(f"ISSUED: {result.message}")
+    if result.pdf_matches is True:
+        print("PDF MATCHES / 文件一致")
+    elif result.pdf_matches is False:
+        print("PDF DIFFERS / 文件不一致")
+        return 1
+    return 0
 
 
 def _read_password() -> str:

@@ -55,6 +55,16 @@ class DevicesConfig:
 class PrintersConfig:
     a4: str = ""  # CUPS queue name; empty = save PDFs to the case folder
     receipt: str = ""
+    cups_server: str = ""  # host, host:port or socket path; empty = the CUPS client default
+
+
+DEFAULT_ISSUING_UNIT = "赤壁市政务服务中心"
+
+
+@dataclass(frozen=True)
+class DocumentsConfig:
+    issuing_unit: str = DEFAULT_ISSUING_UNIT  # named on every issued document
+    verify_url: str = ""  # QR code target prefix; empty = "{platform}/verify"
 
 
 @dataclass(frozen=True)
@@ -71,6 +81,7 @@ class Config:
     kiosk: KioskConfig = field(default_factory=KioskConfig)
     devices: DevicesConfig = field(default_factory=DevicesConfig)
     printers: PrintersConfig = field(default_factory=PrintersConfig)
+    documents: DocumentsConfig = field(default_factory=DocumentsConfig)
 
     @property
     def effective_database_url(self) -> str:
@@ -132,6 +143,7 @@ def config_from_dict(raw: dict[str, Any], *, base_dir: Path | None = None) -> Co
     kiosk = _section(data, "kiosk")
     devices = _section(data, "devices")
     printers = _section(data, "printers")
+    documents = _section(data, "documents")
     database = _section(data, "database")
     plugins = _section(data, "plugins")
 
@@ -183,8 +195,22 @@ def config_from_dict(raw: dict[str, Any], *, base_dir: Path | None = None) -> Co
     printers_cfg = PrintersConfig(
         a4=_take(printers, "a4", "printers.", str, d.printers.a4),
         receipt=_take(printers, "receipt", "printers.", str, d.printers.receipt),
+        cups_server=_take(printers, "cups_server", "printers.", str, d.printers.cups_server),
     )
     _no_leftovers(printers, "printers.")
+    documents_cfg = DocumentsConfig(
+        issuing_unit=_take(documents, "issuing_unit", "documents.", str,
+                           d.documents.issuing_unit).strip(),
+        verify_url=_take(documents, "verify_url", "documents.", str,
+                         d.documents.verify_url).strip().rstrip("/"),
+    )
+    _no_leftovers(documents, "documents.")
+    if not 1 <= len(documents_cfg.issuing_unit) <= 40:
+        raise ConfigError("documents.issuing_unit",
+                          "应为 1 到 40 个字符 / must be 1..40 characters")
+    if documents_cfg.verify_url and not documents_cfg.verify_url.startswith(
+            ("http://", "https://")):
+        raise ConfigError("documents.verify_url", "应为 http(s):// 地址 / must be an http(s) URL")
     database_url = _take(database, "url", "database.", str, d.database_url)
     _no_leftovers(database, "database.")
     if database_url and not _DATABASE_URL_RE.match(database_url):
@@ -221,6 +247,7 @@ def config_from_dict(raw: dict[str, Any], *, base_dir: Path | None = None) -> Co
         kiosk=kiosk_cfg,
         devices=devices_cfg,
         printers=printers_cfg,
+        documents=documents_cfg,
     )
 
 

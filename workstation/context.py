@@ -18,6 +18,62 @@ from workstation.services.session import SessionManager
 _CASE_RE = re.compile(r"^[A-Za-z0-9-]{4,40}$")
 
 
+def write_case_file(case_root: Path, case_number: str, filename: str, data: bytes) -> Path:
+    """Write a document into a case folder: private (0700 folder, 0600 file) and atomic."""
+    if not _CASE_RE.match(case_number):
+        raise ValueError(f"invalid case number {case_number!r}")
+    if "/" in filename or filename.startswith(".") or not filename:
+        raise ValueError(f"invalid file name {filename!r}")
+    folder = case_root / case_number
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / filename
+    tmp = path.with_name(f".{filename}.part")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as out:
+        out.write(data)
+        out.flush()
+        os.fsync(out.fileno())
+    tmp.replace(path)
+    return path
+
+
+class ScopedPrinting:
+    """The print service as a plugin sees it: scenario and operator are filled in.
+
+    ``prepare(template_key, data, purpose=, case_number=, holder_id=)`` renders with a
+    verification stamp, records it and keeps the PDF in the case folder; ``print(prepared)``
+    prints it once (or saves it where no printer is configured) and follows the job;
+    ``reprint(prepared)`` prints another copy on purpose. Blocking: run them off the GUI thread.
+    """
+
+    def __init__(self, service: Any, scenario: str, operator: Callable[[], str | None]) -> None:
+        self._service = service
+        self._scenario = scenario
+        self._operator = operator
+
+    def prepare(self, template_key: str, data: Any, *, purpose: str, case_number: str,
+                holder_id: str | None = None, filename: str | None = None) -> Any:
+        return self._service.prepare(
+            template_key, data, purpose=purpose, case_number=case_number, holder_id=holder_id,
+            operator=self._operator(), scenario=self._scenario, filename=filename,
+        )
+
+    def print(self, prepared: Any, **kwargs: Any) -> Any:
+        return self._service.print(prepared, operator=self._operator(), **kwargs)
+
+    def reprint(self, prepared: Any, **kwargs: Any) -> Any:
+        return self._service.print(prepared, operator=self._operator(), reprint=True, **kwargs)
+
+    def follow(self, prepared: Any, outcome: Any, **kwargs: Any) -> Any:
+        return self._service.follow(prepared, outcome, operator=self._operator(), **kwargs)
+
+    def cancel(self, outcome: Any) -> None:
+        self._service.cancel(outcome)
+
+    def printer_for(self, paper: str) -> str | None:
+        return self._service.printer_for(paper)
+
+
 class ScopedAudit:
     """The audit log as a plugin sees it: scenario and operator are filled in."""
 
@@ -58,6 +114,7 @@ class ScenarioContext:
     # The platform client (link-tracked) for calls the scoped services do not cover.
     platform: Any = None
     wake_outbox: Callable[[], None] = lambda: None
+    printing: Any = None  # ScopedPrinting
 
     @property
     def kiosk(self) -> bool:
@@ -73,17 +130,7 @@ class ScenarioContext:
 
     def write_case_file(self, case_number: str, filename: str, data: bytes) -> Path:
         """Write a document into the case folder: private (0600) and atomic (no half files)."""
-        if "/" in filename or filename.startswith("."):
-            raise ValueError(f"invalid file name {filename!r}")
-        path = self.case_folder(case_number) / filename
-        tmp = path.with_name(f".{filename}.part")
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        tmp.replace(path)
-        return path
+        return write_case_file(self.case_root, case_number, filename, data)
 
     def new_case_number(self) -> str:
         now = self.clock().astimezone(CHINA_TZ)

@@ -17,20 +17,23 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, cast
 
+from printing.queue import PrintQueue
 from printing.templates import TemplateRegistry
 from workstation.config import Config
-from workstation.context import ScenarioContext, ScopedAudit
+from workstation.context import ScenarioContext, ScopedAudit, ScopedPrinting, write_case_file
 from workstation.manifest import Audience, ScenarioManifest
 from workstation.plugins import LoadedPlugins, PluginLoadError
 from workstation.services.audit import AuditLog
 from workstation.services.codes import CodeRefused, CodeService, TrustListStore
 from workstation.services.consent import ConsentService
 from workstation.services.crypto import FieldCipher
+from workstation.services.documents import IssuedDocuments
 from workstation.services.licences import LicenceCache, LicenceService, ScopedLicenceService
 from workstation.services.model import CHINA_TZ, Applicant, Matter
 from workstation.services.operators import Operator, OperatorAccounts
 from workstation.services.outbox import PLATFORM_POST, Outbox, platform_post_sender
 from workstation.services.platform import PlatformClient, PlatformUnavailable
+from workstation.services.printing import PrintService
 from workstation.services.replay import SeenCodes
 from workstation.services.session import ApplicantSession, SessionManager
 from workstation.services.store import Store, check_key_fingerprint
@@ -150,6 +153,10 @@ class Workstation:
             self.platform, self.cache, self.audit, config.workstation_id, clock=clock,
             register_consent=self.consents.ensure_registered,
         )
+        self.documents = IssuedDocuments(
+            self.store, self.cipher, config.workstation_id,
+            config.documents.verify_url or f"{platform_url.rstrip('/')}/verify", clock=clock,
+        )
         self.operators = OperatorAccounts(self.store, self.audit)
         # Submissions are stored first and sent by a background thread (never the GUI's).
         self.outbox = Outbox(self.store, self.cipher, clock=clock)
@@ -177,6 +184,15 @@ class Workstation:
                 self.templates.add(template)
             except ValueError as exc:
                 plugins.errors.append(PluginLoadError(name, "register", str(exc)))
+        printers = {"A4": config.printers.a4, "receipt80": config.printers.receipt}
+        queue = (PrintQueue(printers, server=config.printers.cups_server)
+                 if any(printers.values()) else None)
+        self.printing = PrintService(
+            templates=self.templates, documents=self.documents, audit=self.audit,
+            store=self.store, queue=queue, issuing_unit=config.documents.issuing_unit,
+            write_case_file=self.write_case_file, clock=clock,
+            after_issue=self.register_documents,
+        )
         formats = [f for _, f in plugins.collect("register_code_formats")]
         self.codes = CodeService(
             formats, TrustListStore(config.data_dir / "trust-list.json"), self.platform,
@@ -210,6 +226,14 @@ class Workstation:
                 log.error("background work failed: %s", type(exc).__name__)
 
         self._background.submit(run)
+
+    def register_documents(self) -> None:
+        """Register issued documents with the platform, in the background (those it has not
+        acknowledged yet are sent again next time)."""
+        self.in_background(self.documents.register_pending, self.platform)
+
+    def write_case_file(self, case_number: str, filename: str, data: bytes) -> Path:
+        return write_case_file(self.config.case_dir, case_number, filename, data)
 
     def drain(self) -> None:
         """Wait until the background work submitted so far is done."""
@@ -348,6 +372,7 @@ class Workstation:
             outbox=self.outbox,
             platform=self.platform,
             wake_outbox=self.wake_outbox,
+            printing=ScopedPrinting(self.printing, plugin_id, self.operator_name),
         )
 
     def close(self) -> None:

@@ -65,7 +65,20 @@ def register_code_formats() -> list[CodeFormat]:
 def register_print_templates() -> list[PrintTemplate]:
     """Declare printable documents: :class:`printing.templates.PrintTemplate` with sample data.
 
-    Keys must be unique across plugins. Results of all plugins are concatenated.
+    A template's ``render(data, stamp=None)`` returns PDF bytes (Qt-free); ``stamp`` is the
+    :class:`printing.authenticity.DocumentStamp` (verification code and QR URL) the workstation
+    issues for each copy. ``paper`` ("A4" or "receipt80") picks the printer. Keys must be
+    unique across plugins (a duplicate is a load error of the second). Results of all plugins
+    are concatenated. Example::
+
+        @hookimpl
+        def register_print_templates():
+            from my_pkg.slip import render_slip, sample_slip
+            return [PrintTemplate("my_slip", "取号单", render_slip, sample_slip,
+                                  paper="receipt80")]
+
+    A scenario prints through ``context.printing``: ``prepare(key, data, purpose=...,
+    case_number=..., holder_id=...)`` then ``print(prepared)`` (after the preview).
     """
 
 

@@ -3,7 +3,6 @@ applicant consents, and the licence library replaces the materials it can (免�
 
 from __future__ import annotations
 
-from printing.templates import PrintTemplate
 from workstation.hookspecs import hookimpl
 from workstation.manifest import Audience, ScenarioManifest
 from workstation.services.model import Matter
@@ -35,14 +34,3 @@ def register_matters() -> list[Matter]:
 
     return load_matters()
 
-
-@hookimpl
-def register_print_templates() -> list[PrintTemplate]:
-    from printing.material_list import render_material_list, sample_material_list
-
-    return [
-        PrintTemplate(
-            key="material_list", title="申请材料清单", render=render_material_list,
-            sample=sample_material_list,
-        )
-    ]

@@ -6,7 +6,7 @@ import logging
 import threading
 from typing import Any
 
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QObject, Qt, pyqtSignal
 from PyQt6.QtGui import QBrush, QColor, QResizeEvent
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -37,6 +37,7 @@ from plugins.unified_intake.logic import (
 from workstation.context import ScenarioContext
 from workstation.services.licences import LicencesUnavailable
 from workstation.services.model import CHINA_TZ, Applicant, HolderKind, Matter
+from workstation.ui import print_preview
 from workstation.ui.tasks import TaskRunner
 from workstation.ui.widgets import (
     BusyOverlay,
@@ -59,6 +60,12 @@ def _message(exc: BaseException) -> str:
     return text if isinstance(text, str) and text else f"操作失败：{type(exc).__name__}"
 
 
+class _PrintProgress(QObject):
+    """Carries job updates from the printing thread to the GUI thread (queued signal)."""
+
+    changed = pyqtSignal(object)
+
+
 class IntakePage(QWidget):
     def __init__(self, ctx: ScenarioContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -72,6 +79,10 @@ class IntakePage(QWidget):
         self.offline_as_of: Any = None
         self.case_number: str | None = None
         self.document_path: str | None = None
+        self.prepared: Any = None  # the material list, rendered and recorded
+        self.print_outcome: Any = None
+        self.progress = _PrintProgress(self)
+        self.progress.changed.connect(self._print_progress)
 
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("<h2>统一受理 · 电子证照免提交</h2>"))
@@ -143,10 +154,13 @@ class IntakePage(QWidget):
         self.document_label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.view_button = QPushButton("查看所选证照")
         self.view_button.setEnabled(False)
-        self.generate_button = primary_button("生成材料清单（PDF）")
+        self.generate_button = primary_button("打印材料清单")
         self.finish_button = QPushButton("办结")
+        self.reprint_button = QPushButton("再打印一份")
+        self.reprint_button.hide()
         buttons.addWidget(self.document_label, 1)
         buttons.addWidget(self.view_button)
+        buttons.addWidget(self.reprint_button)
         buttons.addWidget(self.generate_button)
         buttons.addWidget(self.finish_button)
         rl.addLayout(buttons)
@@ -166,6 +180,7 @@ class IntakePage(QWidget):
         self.table.cellDoubleClicked.connect(lambda _r, _c: self.view_selected_licence())
         self.licence_dialog = show_licence_dialog  # tests replace it
         self.consent: Any = None
+        self.reprint_button.clicked.connect(self.reprint)
         self.finish_button.clicked.connect(lambda: self.ctx.sessions.end("finished"))
         self._kind_changed()
         self._prefill_from_session()
@@ -346,6 +361,9 @@ class IntakePage(QWidget):
         self.summary_label.setText(f"免提交 {provided} 项，需提交纸质材料 {to_submit} 项")
         self.document_label.clear()
         self.document_path = None
+        self.prepared = None
+        self.print_outcome = None
+        self.reprint_button.hide()
         self.case_number = self.ctx.new_case_number()
         self.results.show()
 
@@ -380,6 +398,8 @@ class IntakePage(QWidget):
     # -- material list --------------------------------------------------------------------
 
     def generate_material_list(self) -> None:
+        """Render the material list (off the GUI thread), preview it, then print it through the
+        queue (or save it where no printer is configured); the PDF stays in the case folder."""
         applicant, matter = self.applicant, self.matter
         assert applicant is not None and matter is not None and self.case_number is not None
         case_number = self.case_number
@@ -389,26 +409,63 @@ class IntakePage(QWidget):
             operator=self.ctx.operator(), generated_at=self.ctx.clock(),
             offline_as_of=self.offline_as_of,
         )
-        template = self.ctx.templates.get("material_list")
+        printing = self.ctx.printing
 
-        def work() -> str:
-            pdf = template.render(doc)
-            path = self.ctx.write_case_file(case_number, "申请材料清单.pdf", pdf)
-            self.ctx.audit.record(
-                "print", holder_id=applicant.holder_id, document="material_list",
-                destination="case_folder", case=case_number, bytes=len(pdf),
+        def work() -> Any:
+            return printing.prepare(
+                "material_list", doc, purpose=f"办理{matter.name}", case_number=case_number,
+                holder_id=applicant.holder_id, filename="申请材料清单.pdf",
             )
-            return str(path)
 
-        def done(path: str) -> None:
-            self.document_path = path
-            self.document_label.setText(f"已生成：{path}")
+        self._run("正在生成材料清单…", work, self._preview)
 
-        self._run("正在生成材料清单…", work, done)
+    def _preview(self, prepared: Any) -> None:
+        self.prepared = prepared
+        self.document_path = str(prepared.path)
+        printer = self.ctx.printing.printer_for(prepared.paper)
+        if not print_preview.confirm_print(self, prepared.pdf, prepared.title, printer):
+            self.document_label.setText(f"已生成，未打印（验证码 {prepared.stamp.display_code}）："
+                                        f"{prepared.path}")
+            return
+        self.print_prepared(prepared)
+
+    def print_prepared(self, prepared: Any, *, reprint: bool = False) -> None:
+        cancelled = threading.Event()
+        printing = self.ctx.printing
+        emit = self.progress.changed.emit
+
+        def work() -> Any:
+            if reprint:
+                return printing.reprint(prepared, on_update=emit, cancelled=cancelled)
+            return printing.print(prepared, on_update=emit, cancelled=cancelled)
+
+        self._run("正在打印材料清单…", work, self._printed, on_cancel=cancelled.set,
+                  keep_busy_on_cancel=True)
+
+    def reprint(self) -> None:
+        if self.prepared is not None:
+            self.print_prepared(self.prepared, reprint=True)
+
+    def _print_progress(self, status: Any) -> None:
+        if self.busy.isVisible():
+            self.busy.label.setText(status.text)
+
+    def _printed(self, outcome: Any) -> None:
+        self.print_outcome = outcome
+        prepared = self.prepared
+        code = prepared.stamp.display_code if prepared is not None else ""
+        if outcome.destination == "file":  # the status text already names the file
+            self.document_label.setText(f"已保存为 PDF 文件（验证码 {code}）：{self.document_path}")
+        else:
+            self.document_label.setText(f"{outcome.text}（验证码 {code}）：{self.document_path}")
+        self.reprint_button.setVisible(outcome.destination == "printer")
+        if outcome.status.needs_attention:
+            self.notice.show_message(outcome.text, "error")
 
     # -- background -----------------------------------------------------------------------
 
-    def _run(self, text: str, fn: Any, on_done: Any, on_cancel: Any = None) -> None:
+    def _run(self, text: str, fn: Any, on_done: Any, on_cancel: Any = None,
+             keep_busy_on_cancel: bool = False) -> None:
         def ok(result: Any) -> None:
             self.busy.stop()
             on_done(result)
@@ -421,7 +478,10 @@ class IntakePage(QWidget):
         task = self.tasks.submit(fn, ok, failed)
 
         def cancel() -> None:
-            task.cancel()
+            if keep_busy_on_cancel:  # the work itself winds down (e.g. cancels the job)
+                self.busy.start("正在取消…", None)
+            else:
+                task.cancel()
             if on_cancel is not None:
                 on_cancel()
 

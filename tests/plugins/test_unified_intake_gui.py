@@ -20,6 +20,27 @@ MATTER_PROPERTY = "CB-BDC-003"  # 不动产转移登记: id_card, property_cert,
 MATTER_CHANGE = "CB-SCJG-006"  # 企业变更登记: business_licence + 2 paper
 
 
+class Previews(list):
+    """Each preview shown (pdf, title, printer); ``decline = True`` makes the next ones
+    decline."""
+
+    decline = False
+
+    def confirm(self, parent: Any, pdf: bytes, title: str, printer: str | None) -> bool:
+        self.append({"pdf": pdf, "title": title, "printer": printer})
+        return not self.decline
+
+
+@pytest.fixture(autouse=True)
+def previews(monkeypatch: pytest.MonkeyPatch) -> Previews:
+    """The print preview answers at once (a modal loop has no place in a test)."""
+    from workstation.ui import print_preview
+
+    shown = Previews()
+    monkeypatch.setattr(print_preview, "confirm_print", shown.confirm)
+    return shown
+
+
 @pytest.fixture
 def window(qtbot: Any) -> Any:
     made: list[MainWindow] = []
@@ -69,7 +90,7 @@ def states(page: IntakePage) -> dict[str, MaterialState]:
 
 
 def test_person_with_all_licences_gets_licence_materials_waived(
-    qtbot, core, window, sandbox
+    qtbot, core, window, sandbox, previews
 ):
     person = sandbox.world.person_with_all_licences
     win = window(core)
@@ -103,8 +124,11 @@ def test_person_with_all_licences_gets_licence_materials_waived(
     qtbot.waitUntil(lambda: "已授权" in win.applicant_panel.consents.text(), timeout=5000)
 
     qtbot.mouseClick(page.generate_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: page.document_path is not None, timeout=15000)
+    qtbot.waitUntil(lambda: page.print_outcome is not None, timeout=15000)
+    assert len(previews) == 1 and previews[0]["printer"] is None
+    assert "保存为 PDF" in page.print_outcome.text
     pdf = Path(page.document_path)
+    assert pdf.read_bytes() == previews[0]["pdf"]  # what was previewed is what was kept
     assert pdf.parent.parent == core.config.case_dir
     text = "".join(p.extract_text() for p in PdfReader(pdf).pages)
     assert "申请材料清单" in text and "不动产转移登记" in text
@@ -449,3 +473,44 @@ def test_clerk_views_a_licence_with_its_picture(qtbot, core, window, sandbox):
     assert licence.licence_id in texts and "有效" in texts
     log = [e for e in sandbox.access_log if e.action == "thumbnail"]
     assert log and log[-1].licence_id == licence.licence_id and "查看证照" in log[-1].reason
+
+
+@pytest.mark.cups
+def test_material_list_prints_through_the_queue(qtbot, make_core, window, sandbox,
+                                                private_cups, previews):
+    """GIVEN an A4 printer WHEN the clerk prints the material list THEN the preview shows it,
+    the printer receives exactly that PDF, the case folder keeps it, and it verifies."""
+    from tests.printing.pdf_inspect import page_texts, squash
+    from workstation.config import PrintersConfig
+
+    name, out = private_cups.add_file_queue()
+    core = make_core(printers=PrintersConfig(a4=name, cups_server=private_cups.socket))
+    person = sandbox.world.person_with_all_licences
+    page = open_intake(qtbot, window(core))
+    fill(page, name=person.name, holder_id=person.id_number, matter=MATTER_PROPERTY)
+    submit_and_consent(qtbot, page)
+    qtbot.mouseClick(page.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.print_outcome is not None, timeout=30000)
+    assert previews[0]["printer"] == name
+    assert page.print_outcome.status.state.value == "completed", page.print_outcome.status
+    assert "打印完成" in page.document_label.text()
+    kept = Path(page.document_path).read_bytes()
+    assert squash("".join(page_texts(out.read_bytes()))) == squash("".join(page_texts(kept)))
+    assert core.documents.verify(page.prepared.code, kept).ok
+    assert page.reprint_button.isVisible()
+    core.drain()
+    results = [e.details["result"] for e in core.audit.events(kind="print")]
+    assert results == ["submitted", "completed"]
+
+
+def test_declined_preview_prints_nothing(qtbot, core, window, sandbox, previews):
+    previews.decline = True
+    person = sandbox.world.person_with_all_licences
+    page = open_intake(qtbot, window(core))
+    fill(page, name=person.name, holder_id=person.id_number, matter=MATTER_PROPERTY)
+    submit_and_consent(qtbot, page)
+    qtbot.mouseClick(page.generate_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "未打印" in page.document_label.text(), timeout=15000)
+    assert page.print_outcome is None and Path(page.document_path).exists()
+    assert core.audit.events(kind="print") == []
+    assert core.audit.events(kind="document_issued")

@@ -37,8 +37,9 @@ from workstation.services.store import (
 from workstation.services.tables import Base, OperatorRow, WorkstationMetaRow
 
 TABLES = {"operators", "consents", "licence_cache", "audit_events", "audit_chain_head",
-          "seen_codes", "outbox", "workstation_meta", "alembic_version"}
-HEAD = "0002"
+          "seen_codes", "outbox", "workstation_meta", "issued_documents", "print_jobs",
+          "alembic_version"}
+HEAD = "0003"
 
 
 def test_migrated_to_head(store: Store) -> None:

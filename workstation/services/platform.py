@@ -270,3 +270,22 @@ class PlatformClient:
                                  "licences/thumbnail",
                                  params={"consent_ref": consent_ref, "reason": reason})
         return response.content
+
+    # -- issued documents ---------------------------------------------------------------
+
+    def register_document(self, record: dict[str, Any]) -> None:
+        """Tell the platform about a document this workstation issued (code, digest, kind,
+        where and when; never the holder). Idempotent on the code."""
+        self._json("POST", "/api/v1/documents", "documents/register", json=record)
+
+    def verify_document(self, code: str, sha256: str | None = None) -> dict[str, Any]:
+        """The platform's answer for a verification code (and, given a digest, whether it
+        matches): ``{"issued": bool, ...}``; an unknown code answers ``issued: false``."""
+        params = {"sha256": sha256} if sha256 else None
+        try:
+            return self._json("GET", f"/api/v1/documents/{quote(code, safe='')}",
+                              "documents/verify", params=params)
+        except PlatformError as exc:
+            if exc.status == 404:
+                return {"issued": False, "code": code}
+            raise

@@ -199,6 +199,52 @@ class WorkstationMetaRow(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
 
 
+class IssuedDocumentRow(Base):
+    """A document the workstation issued (printed or saved): its verification code and the
+    SHA-256 of the exact PDF bytes, where, when and what kind. No personal data in plaintext:
+    the holder is a keyed hash (``FieldCipher.holder_hash``)."""
+
+    __tablename__ = "issued_documents"
+    __table_args__ = (Index("ix_issued_documents_holder_hash", "holder_hash"),)
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    kind: Mapped[str] = mapped_column(String(64))  # template key
+    title: Mapped[str] = mapped_column(String(100))
+    sha256: Mapped[str] = mapped_column(String(64))
+    pages: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    issuing_unit: Mapped[str] = mapped_column(String(100))
+    purpose: Mapped[str] = mapped_column(String(200))
+    workstation_id: Mapped[str] = mapped_column(String(32))
+    operator: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    scenario: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    case_number: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    holder_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    registered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, nullable=True)
+
+
+class PrintJobRow(Base):
+    """One print (or save-to-file) of an issued document. ``idempotency_key`` is unique: a
+    retried print finds the job it already submitted instead of printing the document again;
+    a deliberate reprint gets the next key (``CODE#2``)."""
+
+    __tablename__ = "print_jobs"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    idempotency_key: Mapped[str] = mapped_column(String(40), unique=True)
+    document_code: Mapped[str] = mapped_column(
+        String(16), ForeignKey("issued_documents.code", ondelete="CASCADE"), index=True
+    )
+    destination: Mapped[str] = mapped_column(String(16))  # "printer" / "file"
+    printer: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    cups_job_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    state: Mapped[str] = mapped_column(String(16))  # JobState value
+    problem: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    submitted_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
 META_KEY_FINGERPRINT = "field_key_fingerprint"
 
 GENESIS_HASH = "0" * 64
