@@ -6,8 +6,8 @@ code (another app's identity code) ships a plugin like this one.
 
 from __future__ import annotations
 
-from workstation.hookspecs import hookimpl
-from workstation.services.codes import CodeFormat, EhbIdentityCode
+from workstation.api import CodeFormat, hookimpl
+from workstation.services.codes import EhbIdentityCode  # built-in: not part of the plugin API
 
 
 @hookimpl

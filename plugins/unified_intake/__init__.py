@@ -3,10 +3,7 @@ applicant consents, and the licence library replaces the materials it can (å…æ
 
 from __future__ import annotations
 
-from printing.templates import PrintTemplate
-from workstation.hookspecs import hookimpl
-from workstation.manifest import Audience, ScenarioManifest
-from workstation.services.model import Matter
+from workstation.api import Audience, Matter, PrintTemplate, ScenarioManifest, hookimpl
 
 SCENARIO_ID = "unified_intake"
 
@@ -38,7 +35,7 @@ def register_matters() -> list[Matter]:
 
 @hookimpl
 def register_print_templates() -> list[PrintTemplate]:
-    from printing.material_list import render_material_list, sample_material_list
+    from workstation.api.printing import render_material_list, sample_material_list
 
     return [
         PrintTemplate(
