@@ -5,6 +5,7 @@
     mianzheng plugins                        loaded plugins, manifests, load errors
     mianzheng audit verify                   check the audit hash chain
     mianzheng cache stats | purge [--all]    the offline licence cache
+    mianzheng new-plugin NAME --dest DIR     generate a scenario plugin package
 
 Imports are deferred to each sub-command so `run` starts fast.
 """
@@ -61,7 +62,19 @@ def _parser() -> argparse.ArgumentParser:
     cache_sub.add_parser("stats", help="show statistics / 统计")
     purge = cache_sub.add_parser("purge", help="delete cached licences / 清除缓存")
     purge.add_argument("--all", action="store_true", help="also those still valid / 包括未过期的")
+    _add_new_plugin_parser(sub)
     return p
+
+
+def _add_new_plugin_parser(sub: Any) -> None:
+    new = sub.add_parser("new-plugin", help="generate a scenario plugin package / 生成场景插件")
+    new.add_argument("name", help="package and scenario id, e.g. housing_fund / 插件名")
+    new.add_argument("--dest", type=Path, required=True, help="new directory / 目标目录")
+    new.add_argument("--title", default="新场景", help="tile title (Chinese) / 磁贴标题")
+    new.add_argument("--audience", choices=["clerk", "kiosk", "both"], default="clerk",
+                     help="clerk window, self-service kiosk, or both / 使用对象")
+    new.add_argument("--licence-types", default="id_card,household_register",
+                     help="comma-separated licence types the scenario fetches / 证照类型")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -112,7 +125,34 @@ def _dispatch(config: Config, args: argparse.Namespace, started: float) -> int:
         return _operators(config, args)
     if args.command == "cache":
         return _cache(config, args.cache_command, purge_all=getattr(args, "all", False))
+    if args.command == "new-plugin":
+        return _new_plugin(args)
     return 2
+
+
+def _new_plugin(args: argparse.Namespace) -> int:
+    from workstation.manifest import Audience
+    from workstation.scaffold import PluginSpec, ScaffoldError, generate
+
+    audiences = {"clerk": (Audience.CLERK,), "kiosk": (Audience.KIOSK,),
+                 "both": (Audience.CLERK, Audience.KIOSK)}[args.audience]
+    spec = PluginSpec(
+        name=args.name, title=args.title, audiences=audiences,
+        licence_types=tuple(t.strip() for t in args.licence_types.split(",") if t.strip()),
+    )
+    try:
+        files = generate(spec, args.dest)
+    except ScaffoldError as exc:
+        print(f"错误 / error: {exc.message}", file=sys.stderr)
+        return 2
+    dest = args.dest
+    print(f"已生成插件 {spec.name}（{len(files)} 个文件）/ generated {spec.distribution} in {dest}")
+    print("下一步 / next:")
+    print(f"  {Path(sys.executable).parent / 'pip'} install -e {dest}")
+    print(f"  cd {dest} && {sys.executable} -m pytest")
+    print("  mianzheng plugins    # lists it / 列出插件")
+    print("  mianzheng run        # shows its tile / 显示磁贴")
+    return 0
 
 
 def _open_store(config: Config, *, create: bool = False) -> tuple[Any, Any]:

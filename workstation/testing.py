@@ -63,6 +63,7 @@ __all__ = [
     "ManualClock",
     "PageDriver",
     "scan_code",
+    "type_text",
 ]
 
 SANDBOX_CLIENT_ID = "ws-demo"
@@ -296,7 +297,7 @@ class PageDriver:
             w = w.edit
         if isinstance(w, QLineEdit):
             w.clear()
-            self.qtbot.keyClicks(w, str(value))
+            type_text(w, str(value))
         elif isinstance(w, QComboBox):
             index = w.findData(value)
             if index < 0:
@@ -352,6 +353,24 @@ class PageDriver:
         parts = [w.text() for w in self.page.findChildren(QLabel) if w.isVisible()]
         parts += [w.text() for w in self.page.findChildren(QAbstractButton) if w.isVisible()]
         return "\n".join(p for p in parts if p)
+
+
+def type_text(widget: QWidget, text: str) -> None:
+    """Type ``text`` into ``widget`` key by key, as a keyboard (or an input method) would.
+
+    ``qtbot.keyClicks`` cannot type Chinese: QTest maps each character to a key code and
+    aborts the process on characters outside Latin-1. A key event that carries the text works
+    for every character and emits ``textEdited`` like real typing.
+    """
+    from PyQt6.QtCore import QEvent, Qt
+    from PyQt6.QtGui import QKeyEvent
+    from PyQt6.QtWidgets import QApplication
+
+    for ch in text:
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(
+                widget, QKeyEvent(kind, Qt.Key.Key_unknown, Qt.KeyboardModifier.NoModifier, ch)
+            )
 
 
 def scan_code(qtbot: Any, window: MainWindow, code: str,
