@@ -77,8 +77,8 @@ def generate(spec: PluginSpec, dest: Path) -> list[Path]:
         "dist": spec.distribution,
         "department": spec.department,
         "matter_code": spec.name.upper().replace("_", "-")[:20] + "-001",
-        "audiences": ", ".join(f"Audience.{a.name}" for a in spec.audiences) + ",",
-        "licence_types": ", ".join(repr(t) for t in spec.licence_types) + ",",
+        "audiences": _tuple_body([f"Audience.{a.name}" for a in spec.audiences]),
+        "licence_types": _tuple_body([f'"{t}"' for t in spec.licence_types]),
         "materials": "\n".join(
             f'  {{ name = "{LICENCE_TYPES[t].name}", licence_type = "{t}" }},'
             for t in spec.licence_types
@@ -96,6 +96,11 @@ def generate(spec: PluginSpec, dest: Path) -> list[Path]:
         path.write_text(Template(text).substitute(values), encoding="utf-8")
         written.append(path)
     return written
+
+
+def _tuple_body(items: list[str]) -> str:
+    """The inside of a tuple literal: ``"a",`` for one item, ``"a", "b"`` for more."""
+    return ", ".join(items) + ("," if len(items) == 1 else "")
 
 
 # ---------------------------------------------------------------------------------------------
