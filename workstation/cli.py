@@ -145,13 +145,15 @@ def _new_plugin(args: argparse.Namespace) -> int:
     except ScaffoldError as exc:
         print(f"错误 / error: {exc.message}", file=sys.stderr)
         return 2
-    dest = args.dest
+    dest = args.dest.resolve()
+    bin_dir = Path(sys.executable).parent  # this environment's scripts, whatever the PATH
     print(f"已生成插件 {spec.name}（{len(files)} 个文件）/ generated {spec.distribution} in {dest}")
     print("下一步 / next:")
-    print(f"  {Path(sys.executable).parent / 'pip'} install -e {dest}")
+    print(f"  {bin_dir / 'pip'} install -e {dest}")
+    print(f"  {bin_dir / 'mianzheng'} plugins    # lists it / 列出插件")
+    print(f"  {bin_dir / 'mianzheng'} run        # shows its tile / 显示磁贴")
     print(f"  cd {dest} && {sys.executable} -m pytest")
-    print("  mianzheng plugins    # lists it / 列出插件")
-    print("  mianzheng run        # shows its tile / 显示磁贴")
+    print("指南 / guide: docs/plugins/guide.md")
     return 0
 
 

@@ -295,7 +295,7 @@ def consent_request(applicant: Applicant, matter: Matter, scenario: str) -> Cons
     """What the applicant is asked to agree to before anything is fetched."""
     return ConsentRequest(
         applicant=applicant,
-        purpose=f"办理{matter.name}核验申请材料",
+        purpose=f"核验“{matter.name}”的申请材料",
         matter_code=matter.code,
         matter_name=matter.name,
         licence_types=matter.licence_types,
@@ -507,8 +507,11 @@ class Page(ScenarioPage):
 
         def work() -> tuple[Any, FetchResult]:  # off the GUI thread
             consent = self.ctx.consents.grant(request, operator=operator)
+            # Name the types: one the manifest does not declare raises ScopeError (audited)
+            # instead of being skipped.
             result = self.ctx.licences.fetch(
-                consent, reason=f"办理“{self.matter.name}”核验申请材料", operator=operator)
+                consent, self.matter.licence_types,
+                reason=f"办理“{self.matter.name}”核验申请材料", operator=operator)
             return consent, result
 
         def done(outcome: tuple[Any, FetchResult]) -> None:
@@ -599,7 +602,7 @@ def test_licences_replace_materials_for_a_citizen_who_holds_them(scenario_contex
     ctx = scenario_context(SCENARIO_ID)
     matter = ctx.matters[MATTER_CODE]
     consent = ctx.consents.grant(consent_request(applicant, matter, SCENARIO_ID), operator="t")
-    result = ctx.licences.fetch(consent, reason="测试核验", operator="t")
+    result = ctx.licences.fetch(consent, matter.licence_types, reason="测试核验", operator="t")
     findings = {f.material: f for f in assess(matter, result, TODAY)}
     for material in matter.materials:
         assert findings[material.name].provided is (material.licence_type is not None)
@@ -645,6 +648,15 @@ def test_discovered_through_the_entry_point(core):
     assert not [e for e in core.plugins.errors if e.plugin == "$name"]
     manifest = core.plugins.scenario(SCENARIO_ID)
     assert manifest.validate() is manifest
+
+
+def test_manifest_declares_every_licence_type_of_its_matter(core):
+    """The services fetch only the manifest's licence types: a material whose type is not
+    declared would never be 免提交."""
+    declared = core.plugins.scenario(SCENARIO_ID).licence_types
+    needed = core.matters[MATTER_CODE].licence_types
+    missing = sorted(set(needed) - set(declared))
+    assert missing == [], f"add {missing} to the manifest's licence_types"
 
 
 def test_matter_and_template_are_registered(core):

@@ -173,7 +173,7 @@ def test_scaffolded_package_installs_and_passes_its_own_tests(plugin_venv, tmp_p
     assert "water_bill" in [s["id"] for s in listing["scenarios"]]  # type: ignore[attr-defined]
     tests = plugin_venv.run("-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=dest)
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-3000:]
-    assert "10 passed" in tests.stdout
+    assert "11 passed" in tests.stdout
     lint = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(dest)],
                           capture_output=True, text=True, check=False)
     assert lint.returncode == 0, lint.stdout

@@ -54,7 +54,7 @@ def consent_request(applicant: Applicant, matter: Matter, scenario: str) -> Cons
     """What the applicant is asked to agree to before anything is fetched."""
     return ConsentRequest(
         applicant=applicant,
-        purpose=f"办理{matter.name}核验申请材料",
+        purpose=f"核验“{matter.name}”的申请材料",
         matter_code=matter.code,
         matter_name=matter.name,
         licence_types=matter.licence_types,

@@ -91,8 +91,11 @@ class Page(ScenarioPage):
 
         def work() -> tuple[Any, FetchResult]:  # off the GUI thread
             consent = self.ctx.consents.grant(request, operator=operator)
+            # Name the types: one the manifest does not declare raises ScopeError (audited)
+            # instead of being skipped.
             result = self.ctx.licences.fetch(
-                consent, reason=f"办理“{self.matter.name}”核验申请材料", operator=operator)
+                consent, self.matter.licence_types,
+                reason=f"办理“{self.matter.name}”核验申请材料", operator=operator)
             return consent, result
 
         def done(outcome: tuple[Any, FetchResult]) -> None:

@@ -39,7 +39,7 @@ def test_licences_replace_materials_for_a_citizen_who_holds_them(scenario_contex
     ctx = scenario_context(SCENARIO_ID)
     matter = ctx.matters[MATTER_CODE]
     consent = ctx.consents.grant(consent_request(applicant, matter, SCENARIO_ID), operator="t")
-    result = ctx.licences.fetch(consent, reason="测试核验", operator="t")
+    result = ctx.licences.fetch(consent, matter.licence_types, reason="测试核验", operator="t")
     findings = {f.material: f for f in assess(matter, result, TODAY)}
     for material in matter.materials:
         assert findings[material.name].provided is (material.licence_type is not None)
