@@ -268,11 +268,14 @@ def _plugins(config: Config, *, as_json: bool) -> int:
         for name, m in loaded.scenarios
     ]
     errors = [e.__dict__ for e in loaded.errors]
+    from workstation.api import API_VERSION
+
     if as_json:
-        print(json.dumps({"scenarios": rows, "errors": errors, "blocked": loaded.blocked},
-                         ensure_ascii=False, indent=2))
+        print(json.dumps({"scenarios": rows, "errors": errors, "blocked": loaded.blocked,
+                          "api_version": API_VERSION}, ensure_ascii=False, indent=2))
         return 0
-    print(f"已加载 {len(rows)} 个场景 / {len(rows)} scenarios loaded")
+    print(f"已加载 {len(rows)} 个场景 / {len(rows)} scenarios loaded"
+          f"（插件接口版本 / plugin API {API_VERSION}）")
     for r in rows:
         print(f"\n{r['id']}  {r['title']}  [{r['plugin']}, {r['distribution']}]")
         print(f"  audiences:     {', '.join(r['audiences'])}")

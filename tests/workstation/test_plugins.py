@@ -179,3 +179,4 @@ def test_cli_plugins_lists_manifest_and_errors(fake_distribution, capsys):
     assert ui["title"] == "统一受理" and ui["audiences"] == ["clerk"]
     assert "business_licence" in ui["licence_types"]
     assert out["errors"][0]["plugin"] == "broken_scenario"
+    assert out["api_version"] == API_VERSION
