@@ -1,7 +1,8 @@
 """Test-session set-up shared by the whole suite.
 
 Qt runs offscreen unless the caller chose a platform (Qt aborts the process without one).
-Fixtures live in tests/helpers/ and are loaded as plugins here.
+Fixtures live in tests/helpers/ and in the public plugin workstation.testing, loaded as
+plugins here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 pytest_plugins = [
+    "workstation.testing",  # also loaded through its pytest11 entry point when installed
     "tests.helpers.sandbox_fixtures",
     "tests.helpers.db_fixtures",
     "tests.helpers.workstation_fixtures",

@@ -6,6 +6,7 @@
     mianzheng audit verify                   check the audit hash chain
     mianzheng cache stats | purge [--all]    the offline licence cache
     mianzheng verify CODE [--pdf FILE]       was this document issued here; is this PDF it
+    mianzheng new-plugin NAME --dest DIR     generate a scenario plugin package
 
 Imports are deferred to each sub-command so `run` starts fast.
 """
@@ -68,7 +69,19 @@ def _parser() -> argparse.ArgumentParser:
     cache_sub.add_parser("stats", help="show statistics / 统计")
     purge = cache_sub.add_parser("purge", help="delete cached licences / 清除缓存")
     purge.add_argument("--all", action="store_true", help="also those still valid / 包括未过期的")
+    _add_new_plugin_parser(sub)
     return p
+
+
+def _add_new_plugin_parser(sub: Any) -> None:
+    new = sub.add_parser("new-plugin", help="generate a scenario plugin package / 生成场景插件")
+    new.add_argument("name", help="package and scenario id, e.g. housing_fund / 插件名")
+    new.add_argument("--dest", type=Path, required=True, help="new directory / 目标目录")
+    new.add_argument("--title", default="新场景", help="tile title (Chinese) / 磁贴标题")
+    new.add_argument("--audience", choices=["clerk", "kiosk", "both"], default="clerk",
+                     help="clerk window, self-service kiosk, or both / 使用对象")
+    new.add_argument("--licence-types", default="id_card,household_register",
+                     help="comma-separated licence types the scenario fetches / 证照类型")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -121,7 +134,36 @@ def _dispatch(config: Config, args: argparse.Namespace, started: float) -> int:
         return _verify(config, args.code, args.pdf, online=args.online)
     if args.command == "cache":
         return _cache(config, args.cache_command, purge_all=getattr(args, "all", False))
+    if args.command == "new-plugin":
+        return _new_plugin(args)
     return 2
+
+
+def _new_plugin(args: argparse.Namespace) -> int:
+    from workstation.manifest import Audience
+    from workstation.scaffold import PluginSpec, ScaffoldError, generate
+
+    audiences = {"clerk": (Audience.CLERK,), "kiosk": (Audience.KIOSK,),
+                 "both": (Audience.CLERK, Audience.KIOSK)}[args.audience]
+    spec = PluginSpec(
+        name=args.name, title=args.title, audiences=audiences,
+        licence_types=tuple(t.strip() for t in args.licence_types.split(",") if t.strip()),
+    )
+    try:
+        files = generate(spec, args.dest)
+    except ScaffoldError as exc:
+        print(f"错误 / error: {exc.message}", file=sys.stderr)
+        return 2
+    dest = args.dest.resolve()
+    bin_dir = Path(sys.executable).parent  # this environment's scripts, whatever the PATH
+    print(f"已生成插件 {spec.name}（{len(files)} 个文件）/ generated {spec.distribution} in {dest}")
+    print("下一步 / next:")
+    print(f"  {bin_dir / 'pip'} install -e {dest}")
+    print(f"  {bin_dir / 'mianzheng'} plugins    # lists it / 列出插件")
+    print(f"  {bin_dir / 'mianzheng'} run        # shows its tile / 显示磁贴")
+    print(f"  cd {dest} && {sys.executable} -m pytest")
+    print("指南 / guide: docs/plugins/guide.md")
+    return 0
 
 
 def _open_store(config: Config, *, create: bool = False) -> tuple[Any, Any]:
@@ -246,11 +288,15 @@ def _plugins(config: Config, *, as_json: bool) -> int:
     for name, template in loaded.collect("register_print_templates"):
         contributions[name]["print_templates"].append(f"{template.key}（{template.title}）")
     errors = [e.__dict__ for e in loaded.errors]
+    from workstation.api import API_VERSION
+
     if as_json:
         print(json.dumps({"scenarios": rows, "plugins": contributions, "errors": errors,
-                          "blocked": loaded.blocked}, ensure_ascii=False, indent=2))
+                          "blocked": loaded.blocked, "api_version": API_VERSION},
+                         ensure_ascii=False, indent=2))
         return 0
-    print(f"已加载 {len(rows)} 个场景 / {len(rows)} scenarios loaded")
+    print(f"已加载 {len(rows)} 个场景 / {len(rows)} scenarios loaded"
+          f"（插件接口版本 / plugin API {API_VERSION}）")
     for r in rows:
         print(f"\n{r['id']}  {r['title']}  [{r['plugin']}, {r['distribution']}]")
         print(f"  audiences:     {', '.join(r['audiences'])}")

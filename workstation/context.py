@@ -8,12 +8,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from printing.templates import TemplateRegistry
 from workstation.manifest import ScenarioManifest
 from workstation.services.model import CHINA_TZ, Matter
 from workstation.services.session import SessionManager
+
+if TYPE_CHECKING:
+    from workstation.services.consent import ConsentService
+    from workstation.services.licences import ScopedLicenceService
 
 _CASE_RE = re.compile(r"^[A-Za-z0-9-]{4,40}$")
 
@@ -94,8 +98,8 @@ class ScenarioContext:
     """Services for one scenario. Never the main window; no Qt objects."""
 
     manifest: ScenarioManifest
-    licences: Any  # ScopedLicenceService: only the manifest's licence types
-    consents: Any  # ConsentService
+    licences: ScopedLicenceService  # fetch(consent, reason=, operator=): manifest's types only
+    consents: ConsentService  # grant / decline / revoke (request, operator=)
     audit: ScopedAudit
     sessions: SessionManager
     matters: dict[str, Matter]

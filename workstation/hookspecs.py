@@ -1,10 +1,10 @@
 """The plugin contract: every hook a scenario plugin may implement.
 
 Plugins are found through the entry-point group ``mianzheng.plugins`` (built-in scenarios are
-registered there too) and implement hooks with ``@hookimpl`` from ``workstation.hookspecs``::
+registered there too) and implement hooks with ``@hookimpl`` from ``workstation.api`` (the public
+plugin API; this module is its source)::
 
-    from workstation.hookspecs import hookimpl
-    from workstation.manifest import Audience, ScenarioManifest
+    from workstation.api import Audience, ScenarioManifest, hookimpl
 
     @hookimpl
     def register_scenarios():
@@ -14,6 +14,9 @@ registered there too) and implement hooks with ``@hookimpl`` from ``workstation.
 Registration hooks are called once when the workstation starts; each returns a list and the
 lists of all plugins are concatenated. Session hooks are notifications: their results are
 ignored, and an exception in one plugin is logged and audited without stopping the others.
+
+Every hook has a reference entry with a runnable example in docs/plugins/hooks.md and a test
+``test_hook_<name>`` in tests/workstation/test_hooks.py; the suite fails when either is missing.
 """
 
 from __future__ import annotations

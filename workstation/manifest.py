@@ -67,4 +67,6 @@ class ScenarioManifest:
         for dev in self.devices:
             if dev not in KNOWN_DEVICES:
                 raise ManifestError(f"{self.id}.devices: 未知的设备 {dev!r}")
+        if not isinstance(self.api_version, int) or self.api_version < 1:
+            raise ManifestError(f"{self.id}.api_version: 应为正整数，得到 {self.api_version!r}")
         return self

@@ -18,11 +18,12 @@ from typing import Any
 import pluggy
 
 from workstation import hookspecs
+from workstation.api import API_VERSION, ApiVersionError, api_version_message
 from workstation.manifest import ManifestError, ScenarioManifest
 
 log = logging.getLogger(__name__)
 
-API_VERSION = 1  # the plugin API this workstation offers (see ScenarioManifest.api_version)
+__all__ = ["API_VERSION", "LoadedPlugins", "PluginLoadError", "load_plugins", "resolve_factory"]
 
 
 @dataclass(frozen=True)
@@ -97,6 +98,18 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _describe_import_error(exc: BaseException) -> str:
+    """An import failure; one that names a missing part of ``workstation.api`` most likely
+    means the plugin was written for a newer workstation, and the message says so."""
+    if isinstance(exc, ApiVersionError):
+        return exc.message
+    text = _describe(exc)
+    if isinstance(exc, ImportError) and (exc.name or "").startswith("workstation.api"):
+        text += (f"（插件可能需要更新的插件接口，本工作站提供版本 {API_VERSION}"
+                 f" / the plugin may need a newer plugin API than {API_VERSION}）")
+    return text
+
+
 def new_plugin_manager() -> pluggy.PluginManager:
     pm = pluggy.PluginManager(hookspecs.PROJECT)
     pm.add_hookspecs(hookspecs)
@@ -133,7 +146,9 @@ def load_plugins(
             try:
                 module = ep.load()
             except Exception as exc:
-                loaded.errors.append(PluginLoadError(ep.name, "import", _describe(exc)))
+                loaded.errors.append(
+                    PluginLoadError(ep.name, "import", _describe_import_error(exc))
+                )
                 continue
             if ep.dist is not None:
                 loaded.distributions[ep.name] = f"{ep.dist.name} {ep.dist.version}"
@@ -159,10 +174,8 @@ def load_plugins(
                 )
             manifest.validate()
             if manifest.api_version > API_VERSION:
-                raise ManifestError(
-                    f"{manifest.id}: 需要插件接口版本 {manifest.api_version}，"
-                    f"本工作站提供版本 {API_VERSION}，请升级工作站"
-                )
+                raise ManifestError(api_version_message(manifest.api_version, API_VERSION,
+                                                        manifest.id))
             if manifest.id in seen:
                 raise ManifestError(f"场景编号 {manifest.id!r} 已被其他插件使用")
         except ManifestError as exc:

@@ -6,9 +6,8 @@ code (another app's identity code) ships a plugin like this one.
 
 from __future__ import annotations
 
-from workstation.hookspecs import hookimpl
-from workstation.services.codes import (
-    CodeFormat,
+from workstation.api import CodeFormat, hookimpl
+from workstation.services.codes import (  # built-in formats: not part of the plugin API
     EhbIdentityCode,
     ElectronicSocialSecurityCard,
     MedicalInsuranceVoucher,

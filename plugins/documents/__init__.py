@@ -9,7 +9,7 @@ them. Each template carries sample data, so every one can be previewed and teste
 from __future__ import annotations
 
 from printing.templates import PrintTemplate
-from workstation.hookspecs import hookimpl
+from workstation.api import hookimpl
 
 
 @hookimpl

@@ -3,8 +3,7 @@ thumbnails uploaded with a manifest to the housing-fund archive through the outb
 
 from __future__ import annotations
 
-from workstation.hookspecs import hookimpl
-from workstation.manifest import Audience, ScenarioManifest
+from workstation.api import Audience, ScenarioManifest, hookimpl
 
 SCENARIO_ID = "housing_fund"
 

@@ -8,11 +8,21 @@ import hashlib
 from dataclasses import dataclass
 from typing import Any
 
-from workstation.services.consent import ConsentRequest
-from workstation.services.enterprise import ARCHIVE_FILES, ARCHIVE_MANIFESTS, EnterprisePlatform
-from workstation.services.identity import IdentityError, validate_id_number
-from workstation.services.model import LICENCE_TYPES, Applicant, HolderKind, IdentifiedBy, Licence
-from workstation.services.outbox import PLATFORM_POST, platform_post
+from workstation.api import (
+    ARCHIVE_FILES,
+    ARCHIVE_MANIFESTS,
+    LICENCE_TYPES,
+    PLATFORM_POST,
+    Applicant,
+    ConsentRequest,
+    EnterprisePlatform,
+    HolderKind,
+    IdentifiedBy,
+    IdentityError,
+    Licence,
+    platform_post,
+    validate_id_number,
+)
 
 BUSINESSES = {"withdrawal": "公积金提取", "loan": "公积金贷款"}
 MATTER_CODES = {"withdrawal": "GJJ-TQ", "loan": "GJJ-DK"}

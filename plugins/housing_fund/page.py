@@ -32,12 +32,16 @@ from plugins.housing_fund.logic import (
     queue_archive,
     upload_state,
 )
-from workstation.context import ScenarioContext
-from workstation.services.enterprise import EnterprisePlatform
-from workstation.services.model import LICENCE_TYPES
-from workstation.ui.qr_wait import Poller, QrPanel
-from workstation.ui.tasks import TaskRunner
-from workstation.ui.widgets import BusyOverlay, FieldRow, Notice, primary_button
+from workstation.api import LICENCE_TYPES, EnterprisePlatform, ScenarioContext
+from workstation.api.ui import (
+    BusyOverlay,
+    FieldRow,
+    Notice,
+    Poller,
+    QrPanel,
+    TaskRunner,
+    primary_button,
+)
 
 log = logging.getLogger(__name__)
 

@@ -3,8 +3,7 @@ licence and employment data are matched against declarative policies (免申即�
 
 from __future__ import annotations
 
-from workstation.hookspecs import hookimpl
-from workstation.manifest import Audience, ScenarioManifest
+from workstation.api import Audience, ScenarioManifest, hookimpl
 
 SCENARIO_ID = "policy_match"
 

@@ -7,10 +7,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from plugins.policy_match.rules import PolicyCatalogue, PolicyResult, enterprise_facts
-from workstation.services.consent import ConsentRequest
-from workstation.services.enterprise import POLICY_APPLICATIONS, EnterprisePlatform
-from workstation.services.model import CHINA_TZ, Applicant, HolderKind, IdentifiedBy
-from workstation.services.outbox import PLATFORM_POST, platform_post
+from workstation.api import (
+    CHINA_TZ,
+    PLATFORM_POST,
+    POLICY_APPLICATIONS,
+    Applicant,
+    ConsentRequest,
+    EnterprisePlatform,
+    HolderKind,
+    IdentifiedBy,
+    platform_post,
+)
 
 PURPOSE = "企心协力惠企政策匹配"
 MATTER_CODE = "QXXL-ZCPP"

@@ -18,10 +18,8 @@ from PyQt6.QtWidgets import (
 
 from plugins.policy_match.logic import Gathered, apply_all, gather, open_authorization
 from plugins.policy_match.rules import PolicyCatalogue, Status
-from workstation.context import ScenarioContext
-from workstation.ui.qr_wait import Poller, QrPanel
-from workstation.ui.tasks import TaskRunner
-from workstation.ui.widgets import BusyOverlay, Notice, primary_button
+from workstation.api import ScenarioContext
+from workstation.api.ui import BusyOverlay, Notice, Poller, QrPanel, TaskRunner, primary_button
 
 log = logging.getLogger(__name__)
 MARK = {Status.PASSED: "✔ 符合", Status.FAILED: "✘ 不符合", Status.MISSING: "？缺少数据"}
@@ -104,7 +102,7 @@ class PolicyPage(QWidget):
             prompt.qr_text,
             "请企业经办人打开鄂汇办 APP，点击“扫一扫”扫描左侧二维码，选择本企业营业执照并确认授权"
             "（授权调取：营业执照、企业用工数据）。", prompt.expires_at)
-        from workstation.services.enterprise import EnterprisePlatform
+        from workstation.api import EnterprisePlatform
 
         platform = EnterprisePlatform(self.ctx.platform)
         self.poller.start(lambda: platform.consent_status(prompt.ref), self._answered,

@@ -3,9 +3,7 @@ applicant consents, and the licence library replaces the materials it can (ÂÖçÊè
 
 from __future__ import annotations
 
-from workstation.hookspecs import hookimpl
-from workstation.manifest import Audience, ScenarioManifest
-from workstation.services.model import Matter
+from workstation.api import Audience, Matter, ScenarioManifest, hookimpl
 
 SCENARIO_ID = "unified_intake"
 

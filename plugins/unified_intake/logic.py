@@ -5,26 +5,27 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
-from printing.material_list import MaterialListDocument, MaterialListItem
-from workstation.services.consent import ConsentRequest
-from workstation.services.identity import (
+from workstation.api import (
+    CHINA_TZ,
+    LICENCE_TYPES,
+    Applicant,
+    ConsentRequest,
+    HolderKind,
+    IdentifiedBy,
     IdentityError,
+    Licence,
+    Material,
+    Matter,
     parse_credit_code,
     validate_enterprise_name,
     validate_id_number,
     validate_person_name,
 )
-from workstation.services.model import (
-    CHINA_TZ,
-    LICENCE_TYPES,
-    Applicant,
-    HolderKind,
-    IdentifiedBy,
-    Licence,
-    Material,
-    Matter,
-)
+
+if TYPE_CHECKING:  # ReportLab is imported only when a document is built
+    from workstation.api.printing import MaterialListDocument
 
 
 class FieldErrors(ValueError):
@@ -183,6 +184,8 @@ def material_list_document(
     offline_as_of: dt.datetime | None,
 ) -> MaterialListDocument:
     """The printable material list: only masked identity data goes on paper."""
+    from workstation.api.printing import MaterialListDocument, MaterialListItem
+
     items = [
         MaterialListItem(
             name=a.material.name,

@@ -34,17 +34,23 @@ from plugins.unified_intake.logic import (
     summary,
     validate_applicant,
 )
-from workstation.context import ScenarioContext
-from workstation.services.licences import LicencesUnavailable
-from workstation.services.model import CHINA_TZ, Applicant, HolderKind, Matter
-from workstation.ui import print_preview
-from workstation.ui.tasks import TaskRunner
-from workstation.ui.widgets import (
+from workstation.api import (
+    CHINA_TZ,
+    Applicant,
+    HolderKind,
+    LicencesUnavailable,
+    Matter,
+    ScenarioContext,
+)
+from workstation.api.ui import (
     BusyOverlay,
     ConsentPanel,
     FieldRow,
     Notice,
+    TaskRunner,
+    error_message,
     primary_button,
+    print_preview,
     show_licence_dialog,
 )
 
@@ -55,9 +61,7 @@ def build_page(ctx: ScenarioContext) -> QWidget:
     return IntakePage(ctx)
 
 
-def _message(exc: BaseException) -> str:
-    text = getattr(exc, "message", None)
-    return text if isinstance(text, str) and text else f"操作失败：{type(exc).__name__}"
+_message = error_message
 
 
 class _PrintProgress(QObject):

@@ -32,23 +32,10 @@ from workstation.services.crypto import FieldCipher
 from workstation.services.licence_ids import make_licence_id
 from workstation.services.model import LICENCE_TYPES, Applicant, HolderKind, IdentifiedBy, Licence
 from workstation.services.store import Store
+from workstation.testing import ManualClock  # public for plugin authors; re-exported here
 
 PG_BIN = Path(os.environ.get("MIANZHENG_PG_BIN", "/usr/lib/postgresql/15/bin"))
 PG_PORT = 5432  # only names the socket file inside our private directory
-
-
-class ManualClock:
-    """An injectable clock: ``clock()`` returns the current fake time; ``advance`` moves it."""
-
-    def __init__(self, start: dt.datetime | None = None) -> None:
-        self.now = start or dt.datetime(2025, 3, 3, 1, 30, tzinfo=dt.UTC)  # 09:30 in China
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, delta: dt.timedelta | None = None, **kwargs: float) -> dt.datetime:
-        self.now += delta if delta is not None else dt.timedelta(**kwargs)
-        return self.now
 
 
 @dataclasses.dataclass

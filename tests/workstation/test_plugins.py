@@ -2,17 +2,12 @@
 
 from __future__ import annotations
 
-import importlib
 import json
 import logging
-import sys
-import textwrap
 import types
-from pathlib import Path
 
 import pytest
 
-from workstation import hookspecs
 from workstation.cli import main
 from workstation.hookspecs import hookimpl
 from workstation.manifest import Audience, ManifestError, ScenarioManifest
@@ -33,25 +28,7 @@ def _manifest(sid: str = "demo_scenario", **kw: object) -> ScenarioManifest:
     return ScenarioManifest(**base)  # type: ignore[arg-type]
 
 
-@pytest.fixture
-def fake_distribution(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
-    """A third-party package installed the way pip would: module + dist-info with entry points."""
-
-    def install(dist: str, plugin_name: str, source: str) -> None:
-        module = f"{dist}_plugin"
-        (tmp_path / f"{module}.py").write_text(textwrap.dedent(source), encoding="utf-8")
-        info = tmp_path / f"{dist}-1.0.dist-info"
-        info.mkdir()
-        (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {dist}\nVersion: 1.0\n")
-        (info / "entry_points.txt").write_text(
-            f"[{hookspecs.ENTRY_POINT_GROUP}]\n{plugin_name} = {module}\n"
-        )
-
-    monkeypatch.syspath_prepend(str(tmp_path))
-    importlib.invalidate_caches()
-    yield install
-    for name in [m for m in sys.modules if m.endswith("_plugin")]:
-        sys.modules.pop(name, None)
+# fake_distribution: a fixture of workstation.testing (installs a module + dist-info).
 
 
 def test_builtin_scenario_found_through_entry_point():
@@ -207,3 +184,4 @@ def test_cli_plugins_lists_manifest_and_errors(fake_distribution, capsys):
     ]
     assert "CB-BDC-003 不动产转移登记（存量房买卖）" in out["plugins"]["unified_intake"]["matters"]
     assert "material_list（申请材料清单）" in out["plugins"]["documents"]["print_templates"]
+    assert out["api_version"] == API_VERSION

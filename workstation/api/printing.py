@@ -1,0 +1,38 @@
+"""The public API for print templates (imports ReportLab): data in, PDF bytes out.
+
+A print template (:class:`workstation.api.PrintTemplate`) pairs a
+``render(data, stamp=None) -> bytes`` with ``sample() -> data``; the workstation passes a
+:class:`DocumentStamp` (verification code and QR URL) when it issues the document. Most plugins
+render a :class:`SimpleDocument`; a plugin with its own layout may use ``build_pdf``,
+``get_styles``, ``para`` and ``PageDecoration``, which embed the CJK font and break Chinese lines
+correctly.
+"""
+
+from __future__ import annotations
+
+from printing.authenticity import DocumentStamp
+from printing.layout import PageDecoration, build_pdf, cn_date, cn_datetime, get_styles, para
+from printing.material_list import (
+    MaterialListDocument,
+    MaterialListItem,
+    render_material_list,
+    sample_material_list,
+)
+from printing.simple import SimpleDocument, render_simple_document, sample_simple_document
+
+__all__ = [
+    "DocumentStamp",
+    "MaterialListDocument",
+    "MaterialListItem",
+    "PageDecoration",
+    "SimpleDocument",
+    "build_pdf",
+    "cn_date",
+    "cn_datetime",
+    "get_styles",
+    "para",
+    "render_material_list",
+    "render_simple_document",
+    "sample_material_list",
+    "sample_simple_document",
+]
