@@ -26,6 +26,7 @@ from plugins.housing_fund.logic import (
     CaseStart,
     Downloaded,
     FormError,
+    case_applicant,
     check_case,
     download,
     open_consent_request,
@@ -154,8 +155,21 @@ class HousingFundPage(QWidget):
                 self.types_error.show()
             return
         self.case = case
+        self._forget_case()
+        applicant = case_applicant(case)
+        current = self.ctx.sessions.applicant
+        if current is None or (current.kind, current.holder_id) != (applicant.kind,
+                                                                    applicant.holder_id):
+            # a new citizen at the window: the previous one's session (and pages) end here
+            self.ctx.sessions.begin(applicant)
         self._run("正在发起授权请求…", lambda: open_consent_request(self.ctx, case),
                   self._show_code)
+
+    def _forget_case(self) -> None:
+        """Drop what the page shows of an earlier case (it may be another citizen's)."""
+        self.downloaded, self.case_no, self.upload_keys = None, None, []
+        self.table.setRowCount(0)
+        self.upload_label.setText("")
 
     def _show_code(self, prompt: Any) -> None:
         names = "、".join(LICENCE_TYPES[t].name for t in self.case.types) if self.case else ""
@@ -188,6 +202,12 @@ class HousingFundPage(QWidget):
 
     def _downloaded(self, downloaded: Downloaded) -> None:
         self.downloaded = downloaded
+        sessions = self.ctx.sessions
+        current = sessions.applicant
+        if current is not None and current.holder_id == downloaded.applicant.holder_id:
+            if current.name != downloaded.applicant.name:
+                sessions.update_applicant(downloaded.applicant)  # the name the platform knows
+            sessions.add_consent(downloaded.consent)  # revoked when the session ends
         self.case_no = self.ctx.new_case_number()
         self.upload_keys = []
         rows: list[tuple[str, str, str, bytes | None]] = [

@@ -120,7 +120,7 @@ class ApplicantPanel(QWidget):
             return
         kind = "个人" if applicant.kind.value == "person" else "企业"
         label = "证件号码" if applicant.kind.value == "person" else "统一社会信用代码"
-        name = applicant.masked_name if self.kiosk else applicant.name
+        name = (applicant.masked_name if self.kiosk else applicant.name) or "姓名待授权后显示"
         self.who.setText(
             f"{name}（{kind}）\n{label}：{applicant.masked_id}\n"
             f"核验方式：{applicant.identified_by.label}"
