@@ -101,6 +101,7 @@ class FormField(QWidget):
         layout.addWidget(self.label)
         layout.addLayout(self.row)
         layout.addWidget(self.error)
+        layout.addStretch(1)  # top-aligned: a neighbour's error must not move this label
 
     def add(self, widget: QWidget, stretch: int = 0) -> QWidget:
         self.row.addWidget(widget, stretch)
