@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PyQt6.QtCore import QSize
+from PyQt6.QtCore import QSize, Qt
 from PyQt6.QtGui import QIcon, QPixmap, QResizeEvent
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -110,6 +110,8 @@ class HousingFundPage(QWidget):
         self.table.setHorizontalHeaderLabels(["证照类型", "检索结果", "证照标识", "缩略图"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setIconSize(QSize(120, 76))
+        # long GB/T 36904 identifiers: keep both ends readable (the full one is the tooltip)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header, vertical = self.table.horizontalHeader(), self.table.verticalHeader()
         assert header is not None and vertical is not None
         vertical.setVisible(False)
@@ -218,7 +220,9 @@ class HousingFundPage(QWidget):
         for r, (name, state, ident, png) in enumerate(rows):
             self.table.setItem(r, 0, QTableWidgetItem(name))
             self.table.setItem(r, 1, QTableWidgetItem(state))
-            self.table.setItem(r, 2, QTableWidgetItem(ident))
+            ident_item = QTableWidgetItem(ident)
+            ident_item.setToolTip(ident)
+            self.table.setItem(r, 2, ident_item)
             thumb = QTableWidgetItem("" if png else "—")
             pixmap = QPixmap()
             if png and pixmap.loadFromData(png, "PNG"):
