@@ -518,13 +518,19 @@ class EnterprisePlatforms:
         form = data.get("form")
         if not isinstance(form, dict):
             raise self._error(400, "invalid_request", "缺少登记信息 form")
-        from workstation.services.trading_form import validate_registration
+        from workstation.services.model import CHINA_TZ
+        from workstation.services.trading_form import (
+            FIELDS,
+            check_licence_file,
+            validate_registration,
+        )
 
-        errors = validate_registration(form, today=self._now().date())
+        errors = validate_registration(form, today=self._now().astimezone(CHINA_TZ).date())
         if errors:
             field_name, message = next(iter(errors.items()))
-            raise self._error(400, "invalid_request", f"{field_name}：{message}")
-        if form.get("证书编号") != code:
+            raise self._error(400, "invalid_request",
+                              f"{FIELDS.get(field_name, field_name)}：{message}")
+        if str(form.get("cert_no", "")).strip().upper() != code:
             raise self._error(403, "holder_mismatch", "登记的证书编号与登录企业不一致")
         lic = data.get("licence_file")
         if not isinstance(lic, dict):
@@ -535,6 +541,9 @@ class EnterprisePlatforms:
             raise self._error(400, "invalid_request", "营业执照文件不是有效的 Base64") from None
         if len(content) > MAX_FILE_BYTES:
             raise self._error(400, "invalid_request", "营业执照文件超过 1M")
+        problem = check_licence_file(str(lic.get("name", "")), content)
+        if problem:
+            raise self._error(400, "invalid_request", f"营业执照文件：{problem}")
 
         def store() -> dict[str, Any]:
             with self._lock:

@@ -61,6 +61,12 @@ def check_case(business: str, id_number: str, types: list[str], allowed: tuple[s
     return CaseStart(business, clean, tuple(types))
 
 
+def case_applicant(case: CaseStart, name: str = "") -> Applicant:
+    """The citizen of a case, as the clerk entered them (the name comes with the consent)."""
+    return Applicant(kind=HolderKind.PERSON, holder_id=case.id_number, name=name,
+                     identified_by=IdentifiedBy.CLERK)
+
+
 def open_consent_request(ctx: Any, case: CaseStart) -> Any:
     return EnterprisePlatform(ctx.platform).request_consent(
         kind=HolderKind.PERSON, holder_id=case.id_number, purpose=BUSINESSES[case.business],
@@ -78,8 +84,7 @@ class Downloaded:
 
 def download(ctx: Any, case: CaseStart, answer: Any) -> Downloaded:
     """After approval: record the consent, search, download thumbnails (blocking)."""
-    applicant = Applicant(kind=HolderKind.PERSON, holder_id=case.id_number,
-                          name=answer.holder_name or "", identified_by=IdentifiedBy.CLERK)
+    applicant = case_applicant(case, answer.holder_name or "")
     request = ConsentRequest(applicant=applicant, purpose=BUSINESSES[case.business],
                              matter_code=MATTER_CODES[case.business], licence_types=case.types,
                              scenario=ctx.manifest.id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PyQt6.QtCore import QSize
+from PyQt6.QtCore import QSize, Qt
 from PyQt6.QtGui import QIcon, QPixmap, QResizeEvent
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -26,6 +26,7 @@ from plugins.housing_fund.logic import (
     CaseStart,
     Downloaded,
     FormError,
+    case_applicant,
     check_case,
     download,
     open_consent_request,
@@ -113,6 +114,8 @@ class HousingFundPage(QWidget):
         self.table.setHorizontalHeaderLabels(["证照类型", "检索结果", "证照标识", "缩略图"])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setIconSize(QSize(120, 76))
+        # long GB/T 36904 identifiers: keep both ends readable (the full one is the tooltip)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideMiddle)
         header, vertical = self.table.horizontalHeader(), self.table.verticalHeader()
         assert header is not None and vertical is not None
         vertical.setVisible(False)
@@ -158,8 +161,21 @@ class HousingFundPage(QWidget):
                 self.types_error.show()
             return
         self.case = case
+        self._forget_case()
+        applicant = case_applicant(case)
+        current = self.ctx.sessions.applicant
+        if current is None or (current.kind, current.holder_id) != (applicant.kind,
+                                                                    applicant.holder_id):
+            # a new citizen at the window: the previous one's session (and pages) end here
+            self.ctx.sessions.begin(applicant)
         self._run("正在发起授权请求…", lambda: open_consent_request(self.ctx, case),
                   self._show_code)
+
+    def _forget_case(self) -> None:
+        """Drop what the page shows of an earlier case (it may be another citizen's)."""
+        self.downloaded, self.case_no, self.upload_keys = None, None, []
+        self.table.setRowCount(0)
+        self.upload_label.setText("")
 
     def _show_code(self, prompt: Any) -> None:
         names = "、".join(LICENCE_TYPES[t].name for t in self.case.types) if self.case else ""
@@ -192,6 +208,12 @@ class HousingFundPage(QWidget):
 
     def _downloaded(self, downloaded: Downloaded) -> None:
         self.downloaded = downloaded
+        sessions = self.ctx.sessions
+        current = sessions.applicant
+        if current is not None and current.holder_id == downloaded.applicant.holder_id:
+            if current.name != downloaded.applicant.name:
+                sessions.update_applicant(downloaded.applicant)  # the name the platform knows
+            sessions.add_consent(downloaded.consent)  # revoked when the session ends
         self.case_no = self.ctx.new_case_number()
         self.upload_keys = []
         rows: list[tuple[str, str, str, bytes | None]] = [
@@ -202,7 +224,9 @@ class HousingFundPage(QWidget):
         for r, (name, state, ident, png) in enumerate(rows):
             self.table.setItem(r, 0, QTableWidgetItem(name))
             self.table.setItem(r, 1, QTableWidgetItem(state))
-            self.table.setItem(r, 2, QTableWidgetItem(ident))
+            ident_item = QTableWidgetItem(ident)
+            ident_item.setToolTip(ident)
+            self.table.setItem(r, 2, ident_item)
             thumb = QTableWidgetItem("" if png else "—")
             pixmap = QPixmap()
             if png and pixmap.loadFromData(png, "PNG"):

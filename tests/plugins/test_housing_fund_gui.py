@@ -101,3 +101,38 @@ def test_no_type_selected(qtbot, core, window, unused):  # noqa: F811
     page.id_field.edit.setText("11010519491231002X")
     qtbot.mouseClick(page.request_button, Qt.MouseButton.LeftButton)
     assert page.types_error.isVisible()
+
+
+def test_starting_a_case_begins_the_citizens_session_and_closes_the_previous_pages(
+    qtbot, core, window, sandbox, phone  # noqa: F811
+):
+    """GIVEN another applicant at the window with a page of theirs open WHEN the clerk starts
+    a housing-fund case for a citizen THEN the session is the citizen's (identified by the
+    clerk), the previous applicant's pages are gone, and the consent joins the session."""
+    from workstation.services.model import Applicant, HolderKind, IdentifiedBy
+
+    person = sandbox.world.person_with_all_licences
+    previous = sandbox.world.sample_enterprise(0)
+    win = window(core)
+    core.begin_session(Applicant(kind=HolderKind.ENTERPRISE, holder_id=previous.credit_code,
+                                 name=previous.name, identified_by=IdentifiedBy.CODE))
+    qtbot.mouseClick(win.launcher.tiles["policy_match"], Qt.MouseButton.LeftButton)
+    assert "policy_match" in win.pages
+    qtbot.waitUntil(lambda: previous.name in win.applicant_panel.who.text(), timeout=5000)
+    win.go_home()
+    page = open_page(qtbot, win)
+    qr = request(qtbot, page, person.id_number)
+    applicant = core.sessions.applicant
+    assert applicant is not None and applicant.holder_id == person.id_number
+    assert applicant.identified_by is IdentifiedBy.CLERK
+    assert "policy_match" not in win.pages and "housing_fund" in win.pages
+    panel = win.applicant_panel.who.text()
+    assert previous.name not in panel and "窗口录入" in panel
+    assert person.id_number[-4:] in panel
+    approve_and_download(qtbot, page, phone, qr, person.id_number)
+    qtbot.waitUntil(lambda: person.name in win.applicant_panel.who.text(), timeout=5000)
+    assert "已授权" in win.applicant_panel.consents.text()
+    # a second case for the same citizen keeps the session
+    session = core.sessions.current
+    request(qtbot, page, person.id_number)
+    assert core.sessions.current is session and page.table.rowCount() == 0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
 
 import pytest
@@ -103,3 +104,24 @@ def test_expired_authorization_code(qtbot, core, window, sandbox):
     sandbox.clock = lambda: later
     qtbot.waitUntil(lambda: "已过期" in page.notice.text(), timeout=10000)
     assert not page.qr_panel.isVisible()
+
+
+def test_applicant_panel_text_is_not_squeezed(qtbot, core, window, sandbox, phone):
+    """GIVEN an enterprise with consents on the policy page of a short window THEN each text of
+    the applicant panel gets the height its wrapped lines need and none overlaps another."""
+    company = sandbox.world.sample_enterprise(0)
+    win = window(core)
+    win.resize(1024, 560)
+    page = open_page(qtbot, win)
+    phone.approve_consent(show_qr(qtbot, page), company.credit_code)
+    qtbot.waitUntil(lambda: page.results.isVisible() and not page.busy.isVisible(),
+                    timeout=15000)
+    panel = win.applicant_panel
+    qtbot.waitUntil(lambda: "有效至" in panel.consents.text(), timeout=5000)
+    qtbot.waitUntil(lambda: panel.consents.height()
+                    >= panel.consents.heightForWidth(panel.consents.width()), timeout=5000)
+    parts = [panel.heading, panel.who, panel.consents, panel.finish]
+    for label in (panel.who, panel.consents):
+        assert label.height() >= label.heightForWidth(label.width())
+    for upper, lower in itertools.pairwise(parts):
+        assert upper.geometry().bottom() < lower.geometry().top()

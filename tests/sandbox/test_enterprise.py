@@ -145,3 +145,45 @@ def test_new_routes_need_the_credential_and_obey_faults(sandbox):
     sandbox.faults.update({"down": True})
     r = httpx.post(f"{sandbox.url}/api/v1/phone/consent", json={"qr_text": "x"})
     assert r.status_code == 503
+
+
+
+def _registration_form(world, company) -> dict[str, str]:
+    from workstation.services.trading_form import form_from_licence
+
+    lic = world.licence_of(company.credit_code, "business_licence")
+    return {**form_from_licence(lic.fields, lic.issuer, lic.valid_until),
+            "industry_code": company.industry_code}
+
+
+def test_trading_registration_checks_login_form_and_file(sandbox, ent, phone, platform_client):
+    company = sandbox.world.sample_enterprise(0)
+    prompt = ent.open_licence_login("TEST-01")
+    phone.confirm_login(prompt.qr_text, company.credit_code, DEMO_LICENCE_PASSWORD)
+    token = ent.login_status(prompt.ref).login_token
+    form = _registration_form(sandbox.world, company)
+    body = {"login_token": token, "form": form,
+            "licence_file": {"name": "营业执照.png",
+                             "content_b64": base64.b64encode(PNG).decode("ascii")}}
+    path = "/api/v1/trading/registrations"
+
+    def post(data, key="k1"):
+        return platform_client.call_json("POST", path, "t", json=data, idempotency_key=key)
+
+    first = post(body)
+    assert first["status"] == "submitted" and first["duplicate"] is False
+    assert post(body)["duplicate"] is True  # the same key: stored once
+    assert len(sandbox.enterprise.submissions.registrations) == 1
+    with pytest.raises(PlatformError) as bad:
+        post({**body, "form": {**form, "street": "号" * 101}}, "k2")
+    assert bad.value.message.startswith("单位地址（街道门牌）：")
+    other = sandbox.world.sample_enterprise(1).credit_code
+    with pytest.raises(PlatformError) as mismatch:
+        post({**body, "form": {**form, "cert_no": other}}, "k3")
+    assert mismatch.value.code == "holder_mismatch"
+    with pytest.raises(PlatformError) as pdf:
+        post({**body, "licence_file": {"name": "a.pdf", "content_b64": "JVBERg=="}}, "k4")
+    assert "jpg/png" in pdf.value.message
+    with pytest.raises(PlatformError) as login:
+        post({**body, "login_token": "Tnope"}, "k5")
+    assert login.value.code == "login_required"

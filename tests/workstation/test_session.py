@@ -1,5 +1,7 @@
 import datetime as dt
 
+import pytest
+
 from workstation.services.model import Applicant, HolderKind, IdentifiedBy
 from workstation.services.session import SessionManager
 
@@ -38,3 +40,21 @@ def test_applicant_repr_hides_personal_data():
     text = repr(ALICE)
     assert "11010519491231002X" not in text and "张三" not in text
     assert "110105********002X" in text
+
+
+def test_update_applicant_completes_the_same_holder_only():
+    events: list[str] = []
+    sessions = SessionManager()
+    sessions.subscribe(lambda _s, event: events.append(event))
+    with pytest.raises(RuntimeError):
+        sessions.update_applicant(Applicant(HolderKind.PERSON, "11010519491231002X", "",
+                                            IdentifiedBy.CLERK))
+    first = sessions.begin(Applicant(HolderKind.PERSON, "11010519491231002X", "",
+                                     IdentifiedBy.CLERK))
+    named = Applicant(HolderKind.PERSON, "11010519491231002X", "张三", IdentifiedBy.CLERK)
+    sessions.update_applicant(named)
+    assert sessions.current is first and sessions.applicant == named
+    assert events == ["started", "changed"]
+    with pytest.raises(ValueError):
+        sessions.update_applicant(Applicant(HolderKind.PERSON, "110105194912310037", "李四",
+                                            IdentifiedBy.CLERK))

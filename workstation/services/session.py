@@ -81,6 +81,18 @@ class SessionManager:
         self._notify("started")
         return self._current
 
+    def update_applicant(self, applicant: Applicant) -> None:
+        """Complete the current applicant's details (e.g. the name a platform returned after
+        the holder authorized). Only for the same holder: another holder needs ``begin``."""
+        session = self._current
+        if session is None or session.applicant is None:
+            raise RuntimeError("no applicant session")
+        current = session.applicant
+        if (current.kind, current.holder_id) != (applicant.kind, applicant.holder_id):
+            raise ValueError("another holder: begin a new session")
+        session.applicant = applicant
+        self._notify("changed")
+
     def add_consent(self, consent: Any) -> None:
         if self._current is None:
             raise RuntimeError("no applicant session")

@@ -61,6 +61,7 @@ FIELDS: dict[str, str] = {
 }
 
 _CN_DATE = re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _CAPITAL = re.compile(r"^\d{1,9}(\.\d{1,4})?$")
 
 
@@ -91,6 +92,8 @@ def parse_date(text: str) -> dt.date:
     match = _CN_DATE.match(text)
     if match:
         return dt.date(int(match[1]), int(match[2]), int(match[3]))
+    if not _ISO_DATE.match(text):  # fromisoformat would also take 20150423 or 2015-W17-4
+        raise ValueError(f"not a YYYY-MM-DD date: {text!r}")
     return dt.date.fromisoformat(text)
 
 

@@ -22,6 +22,7 @@ from PyQt6.QtWidgets import (
     QMainWindow,
     QPushButton,
     QScrollArea,
+    QSizePolicy,
     QStackedWidget,
     QStatusBar,
     QVBoxLayout,
@@ -94,20 +95,34 @@ class ApplicantPanel(QWidget):
         self.setObjectName("ApplicantPanel")
         self.kiosk = kiosk
         self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground, True)
-        layout = QVBoxLayout(self)
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        # The text scrolls instead of being squeezed: word-wrapped labels in a layout that is
+        # short of height get less than their height-for-width and draw over each other.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        body = QWidget()
+        body.setObjectName("ApplicantPanelBody")
+        layout = QVBoxLayout(body)
+        layout.setSpacing(10)
         self.heading = QLabel("<b>当前办事人</b>")
         self.who = QLabel()
-        self.who.setWordWrap(True)
-        self.who.setTextFormat(Qt.TextFormat.PlainText)
         self.consents = QLabel()
-        self.consents.setWordWrap(True)
-        self.consents.setTextFormat(Qt.TextFormat.PlainText)
+        for label in (self.who, self.consents):
+            label.setWordWrap(True)
+            label.setTextFormat(Qt.TextFormat.PlainText)
+            label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+            label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Minimum)
         self.finish = QPushButton("办结 / 清除信息")
         layout.addWidget(self.heading)
         layout.addWidget(self.who)
         layout.addWidget(self.consents)
         layout.addWidget(self.finish)
         layout.addStretch(1)
+        scroll.setWidget(body)
+        outer.addWidget(scroll)
         self.finish.clicked.connect(self.finish_requested)
         self.show_session(None)
 
@@ -120,7 +135,7 @@ class ApplicantPanel(QWidget):
             return
         kind = "个人" if applicant.kind.value == "person" else "企业"
         label = "证件号码" if applicant.kind.value == "person" else "统一社会信用代码"
-        name = applicant.masked_name if self.kiosk else applicant.name
+        name = (applicant.masked_name if self.kiosk else applicant.name) or "姓名待授权后显示"
         self.who.setText(
             f"{name}（{kind}）\n{label}：{applicant.masked_id}\n"
             f"核验方式：{applicant.identified_by.label}"
@@ -132,7 +147,7 @@ class ApplicantPanel(QWidget):
         for c in session.consents:
             until = c.expires_at.astimezone(CHINA_TZ).strftime("%H:%M")
             types = "、".join(LICENCE_TYPES[t].name for t in c.request.licence_types)
-            lines.append(f"• {c.request.purpose}：{types}（至 {until}）")
+            lines.append(f"• {c.request.purpose}\n   调取：{types}\n   有效至 {until}")
         self.consents.setText("已授权：\n" + "\n".join(lines) if lines else "尚未授权调取证照")
         self.finish.setEnabled(True)
 

@@ -27,6 +27,7 @@ QMainWindow, #Page { background: #f4f6f8; }
 #Tile[failed="true"] #TileIcon { background: #c62828; }
 #GroupTitle { font-weight: bold; color: #52606d; }
 #ApplicantPanel { background: white; border-left: 1px solid #d0d7de; }
+#ApplicantPanelBody { background: white; }
 #FieldError { color: #c62828; }
 #Notice { background: #fff8e1; border: 1px solid #f0c36d; border-radius: 6px; padding: 8px; }
 #NoticeError { background: #fdecea; border: 1px solid #e57373; border-radius: 6px; padding: 8px;
