@@ -5,8 +5,7 @@ and submitted with the licence file through the outbox."""
 
 from __future__ import annotations
 
-from workstation.hookspecs import hookimpl
-from workstation.manifest import Audience, ScenarioManifest
+from workstation.api import Audience, ScenarioManifest, hookimpl
 
 SCENARIO_ID = "trading_platform"
 

@@ -16,21 +16,27 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from workstation.services.consent import ConsentRequest
-from workstation.services.enterprise import (
-    TRADING_REGISTRATIONS,
+from workstation.api import (
+    CHINA_TZ,
+    PLATFORM_POST,
+    Applicant,
+    ConsentRequest,
     EnterprisePlatform,
-    LoginResult,
-    QrPrompt,
+    HolderKind,
+    IdentifiedBy,
+    Licence,
+    LicencesUnavailable,
+    PlatformError,
+    PlatformUnavailable,
+    platform_post,
 )
-from workstation.services.licences import LicencesUnavailable
-from workstation.services.model import CHINA_TZ, Applicant, HolderKind, IdentifiedBy, Licence
-from workstation.services.outbox import PLATFORM_POST, platform_post
-from workstation.services.platform import PlatformError, PlatformUnavailable
-from workstation.services.trading_form import (
+from workstation.api.trading import (
     FIELDS,
     LICENCE_FILE_MAX_BYTES,
+    TRADING_REGISTRATIONS,
     LicenceFile,
+    LoginResult,
+    QrPrompt,
     check_licence_file,
     form_from_licence,
     validate_registration,

@@ -46,9 +46,8 @@ from plugins.trading_platform.logic import (
     queue_registration,
     today_in_china,
 )
-from workstation.context import ScenarioContext
-from workstation.services.enterprise import EnterprisePlatform
-from workstation.services.trading_form import (
+from workstation.api import EnterprisePlatform, ScenarioContext
+from workstation.api.trading import (
     CERTIFICATE_NAMES,
     COUNTRIES,
     ENTERPRISE_TYPES,
@@ -59,9 +58,7 @@ from workstation.services.trading_form import (
     industry_sections,
     regions,
 )
-from workstation.ui.qr_wait import Poller, QrPanel
-from workstation.ui.tasks import TaskRunner
-from workstation.ui.widgets import BusyOverlay, Notice, primary_button
+from workstation.api.ui import BusyOverlay, Notice, Poller, QrPanel, TaskRunner, primary_button
 
 log = logging.getLogger(__name__)
 PLEASE_PICK = "请选择"
