@@ -264,3 +264,38 @@ def test_first_of_two_new_workstations_wins(store: Store) -> None:
         for extra in stores[1:]:
             extra.close()
     assert sorted(outcomes) == ["mismatch"] * 5 + ["ok"]
+
+
+def test_read_then_write_sessions_survive_a_concurrent_writer(sqlite_store: Store, cipher) -> None:
+    """GIVEN one thread appending audit events (the workstation's background writer)
+    WHEN another signs an operator in (reads the account, checks the password for ~50 ms,
+    then writes last_sign_in_at)
+    THEN no "database is locked" error: SQLite sessions take the write lock at BEGIN."""
+    import threading
+
+    from workstation.services.audit import AuditLog
+    from workstation.services.operators import OperatorAccounts
+
+    audit = AuditLog(sqlite_store, cipher, "T-01")
+    accounts = OperatorAccounts(sqlite_store, audit)
+    accounts.create("wangfang", "王芳", "s3cret-pass")
+    stop = threading.Event()
+    errors: list[BaseException] = []
+
+    def writer() -> None:
+        try:
+            while not stop.is_set():
+                audit.record("session_started", operator="x", details={"n": 1})
+        except BaseException as exc:  # reported by the assertion below
+            errors.append(exc)
+
+    thread = threading.Thread(target=writer)
+    thread.start()
+    try:
+        for _ in range(5):
+            accounts.authenticate("wangfang", "s3cret-pass")
+    finally:
+        stop.set()
+        thread.join()
+    assert errors == []
+    assert audit.verify().ok

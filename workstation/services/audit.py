@@ -439,18 +439,18 @@ class AuditLog:
             query = query.where(AuditEventRow.holder_hash == self.cipher.holder_hash(holder_id))
         order = AuditEventRow.seq.desc() if newest_first else AuditEventRow.seq
         query = query.order_by(order).limit(limit)
-        with self.store.session() as session:
+        with self.store.session(write_lock=False) as session:
             return [_event(row) for row in session.execute(query).scalars()]
 
     def count(self) -> int:
-        with self.store.session() as session:
+        with self.store.session(write_lock=False) as session:
             return session.execute(select(func.count()).select_from(AuditEventRow)).scalar_one()
 
     # -- verification --------------------------------------------------------------------
 
     def verify(self, *, batch_size: int = 2000) -> AuditVerification:
         """Walk the chain from seq 1 and report the first broken link."""
-        with self.store.session() as session:
+        with self.store.session(write_lock=False) as session:
             head = session.execute(
                 select(AuditChainHeadRow).where(AuditChainHeadRow.id == 1)
             ).scalar_one_or_none()

@@ -202,7 +202,7 @@ class LicenceCache:
     def thumbnail(self, licence_id: str, now: dt.datetime | None = None) -> bytes | None:
         """The cached thumbnail of a licence still inside its time-to-live, else None."""
         now = now or self.clock()
-        with self.store.session() as session:
+        with self.store.session(write_lock=False) as session:
             sealed = session.execute(
                 select(LicenceCacheRow.thumbnail).where(
                     LicenceCacheRow.licence_id == licence_id, LicenceCacheRow.expires_at > now
@@ -234,7 +234,7 @@ class LicenceCache:
         query = query.where(LicenceCacheRow.expires_at > now).order_by(
             LicenceCacheRow.type_key, LicenceCacheRow.fetched_at.desc(), LicenceCacheRow.id
         )
-        with self.store.session() as session:
+        with self.store.session(write_lock=False) as session:
             rows = session.execute(query).scalars().all()
         wanted = normalise_holder_id(holder_id)
         found: list[CachedLicence] = []
@@ -257,7 +257,7 @@ class LicenceCache:
 
     def stats(self, now: dt.datetime | None = None) -> CacheStats:
         now = now or self.clock()
-        with self.store.session() as session:
+        with self.store.session(write_lock=False) as session:
             total, oldest, newest = session.execute(
                 select(func.count(), func.min(LicenceCacheRow.fetched_at),
                        func.max(LicenceCacheRow.fetched_at))

@@ -149,33 +149,41 @@ class OperatorAccounts:
             return [_operator(row) for row in rows]
 
     def authenticate(self, username: str, password: str) -> Operator:
-        """The operator if the password is right and the account active, else SignInError."""
+        """The operator if the password is right and the account active, else SignInError.
+
+        The password is checked outside any transaction (argon2 takes tens of milliseconds and
+        must not hold the database's write lock); only the successful sign-in writes.
+        """
         name = (username or "").strip()
-        with self._store.session() as session:
+        with self._store.session(write_lock=False) as session:
             row = session.execute(
                 select(OperatorRow).where(OperatorRow.username == name)
             ).scalar_one_or_none()
-            if row is None:
-                self._verify_dummy(password)
-                self._audit.record(
-                    AuditKind.OPERATOR_SIGN_IN_FAILED, operator=None,
-                    details={"reason": "unknown_user"},  # the typed name is not recorded
-                )
-                raise SignInError()
-            ok = self._verify(row.password_hash, password)
-            if not ok or not row.active:
-                reason = "inactive" if ok else "wrong_password"
-                session.rollback()
-                self._audit.record(
-                    AuditKind.OPERATOR_SIGN_IN_FAILED, operator=row.username,
-                    details={"reason": reason},
-                )
-                raise SignInError()
-            if self._needs_rehash(row.password_hash):
-                row.password_hash = self._hasher.hash(password)
-            row.last_sign_in_at = self._clock()
+            found = None if row is None else (row.id, row.username, row.password_hash, row.active)
+        if found is None:
+            self._verify_dummy(password)
+            self._audit.record(
+                AuditKind.OPERATOR_SIGN_IN_FAILED, operator=None,
+                details={"reason": "unknown_user"},  # the typed name is not recorded
+            )
+            raise SignInError()
+        row_id, row_username, password_hash, active = found
+        ok = self._verify(password_hash, password)
+        if not ok or not active:
+            self._audit.record(
+                AuditKind.OPERATOR_SIGN_IN_FAILED, operator=row_username,
+                details={"reason": "inactive" if ok else "wrong_password"},
+            )
+            raise SignInError()
+        with self._store.session() as session:
+            current = session.get(OperatorRow, row_id)
+            if current is None or current.password_hash != password_hash or not current.active:
+                raise SignInError()  # changed while the password was being checked
+            if self._needs_rehash(current.password_hash):
+                current.password_hash = self._hasher.hash(password)
+            current.last_sign_in_at = self._clock()
             session.flush()
-            operator = _operator(row)
+            operator = _operator(current)
         self._audit.record(AuditKind.OPERATOR_SIGN_IN, operator=operator.username, details={})
         return operator
 

@@ -69,7 +69,7 @@ class SeenCodes:
         Has the ``CodeService(seen_check=...)`` shape. Entries ``mark`` would prune (expired
         plus the grace period) count as not seen, as they do for ``mark``.
         """
-        with self._store.session() as session:
+        with self._store.session(write_lock=False) as session:
             row = session.get(SeenCodeRow, jti_hash(jti))
             return row is not None and row.expires_at >= self._clock()
 

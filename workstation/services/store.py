@@ -223,12 +223,15 @@ class Store:
     # -- sessions ------------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def session(self, *, write_lock: bool = False) -> Iterator[Session]:
+    def session(self, *, write_lock: bool = True) -> Iterator[Session]:
         """A session committed when the block ends normally, rolled back on an exception.
 
-        ``write_lock=True`` takes SQLite's write lock when the transaction begins
-        (``BEGIN IMMEDIATE``), for read-then-write sequences that must not interleave with
-        other writers; on PostgreSQL use row locks (``SELECT ... FOR UPDATE``) instead.
+        On SQLite a session takes the write lock when its transaction begins (``BEGIN
+        IMMEDIATE``) unless ``write_lock=False`` says it only reads. A deferred transaction that
+        reads and then writes fails at once with "database is locked" when another connection
+        wrote in between (WAL's snapshot rule; the busy timeout does not apply), and the
+        workstation has several writers (GUI tasks, audit worker, outbox sender), so writers are
+        serialised at BEGIN instead. On PostgreSQL use row locks (``SELECT ... FOR UPDATE``).
         """
         with Session(self._engine, expire_on_commit=False) as session:
             if write_lock and self.is_sqlite:
