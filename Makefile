@@ -10,11 +10,15 @@ STAMPS := .stamps
 
 # Runtime: Qt offscreen/xcb libraries, a TrueType CJK font, PostgreSQL for hall databases and the
 # store tests, poppler for reading printed PDFs back, Xvfb for a window without a display.
+# Devices: pcscd + the vpcd virtual reader driver (the card path runs on the real PC/SC stack,
+# also in tests), libpcsclite-dev to build pyscard, libzbar0 for pyzbar, util-linux for the
+# private pcscd's mount namespace (unshare).
 DEB_PACKAGES := python3 python3-venv python3-dev gcc fontconfig fonts-wqy-microhei \
 	libegl1 libgl1 libx11-6 libxkbcommon0 libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 \
 	libbrotli1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 \
 	libxcb-shape0 libxcb-xkb1 libxcb-util1 libxkbcommon-x11-0 libx11-xcb1 xvfb xauth \
-	postgresql poppler-utils
+	postgresql poppler-utils \
+	pcscd vsmartcard-vpcd libpcsclite-dev libzbar0 util-linux
 
 .PHONY: all setup run test lint bench clean
 

@@ -16,6 +16,7 @@ pytest_plugins = [
     "tests.helpers.sandbox_fixtures",
     "tests.helpers.db_fixtures",
     "tests.helpers.workstation_fixtures",
+    "tests.helpers.pcsc_fixtures",  # exports PCSCLITE_CSOCK_NAME before any PC/SC call
 ]
 
 
