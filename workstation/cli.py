@@ -5,6 +5,7 @@
     mianzheng plugins                        loaded plugins, manifests, load errors
     mianzheng audit verify                   check the audit hash chain
     mianzheng cache stats | purge [--all]    the offline licence cache
+    mianzheng card insert --person ID | remove  the running workstation's virtual card
 
 Imports are deferred to each sub-command so `run` starts fast.
 """
@@ -61,6 +62,16 @@ def _parser() -> argparse.ArgumentParser:
     cache_sub.add_parser("stats", help="show statistics / 统计")
     purge = cache_sub.add_parser("purge", help="delete cached licences / 清除缓存")
     purge.add_argument("--all", action="store_true", help="also those still valid / 包括未过期的")
+
+    card = sub.add_parser("card", help="the simulated card reader's virtual card / 模拟社保卡")
+    card_sub = card.add_subparsers(dest="card_command", required=True)
+    insert = card_sub.add_parser("insert", help="insert a sandbox citizen's card / 插卡")
+    insert.add_argument("--person", required=True, help="the citizen's ID number / 证件号码")
+    insert.add_argument("--pull-after", type=int, metavar="N",
+                        help="the card leaves after N commands (pulled mid-read) / 读到一半拔卡")
+    insert.add_argument("--foreign", action="store_true",
+                        help="another kind of card (unknown ATR) / 插入一张非社保卡")
+    card_sub.add_parser("remove", help="pull the card out / 拔卡")
     return p
 
 
@@ -112,6 +123,8 @@ def _dispatch(config: Config, args: argparse.Namespace, started: float) -> int:
         return _operators(config, args)
     if args.command == "cache":
         return _cache(config, args.cache_command, purge_all=getattr(args, "all", False))
+    if args.command == "card":
+        return _card(config, args)
     return 2
 
 
@@ -160,6 +173,7 @@ def _run(config: Config, args: argparse.Namespace, started: float) -> int:
 
             platform_url = stack.enter_context(EmbeddedSandbox()).url
             logging.getLogger(__name__).info("embedded sandbox at %s", platform_url)
+        card_reader = _start_card_reader(config, stack)
 
         def build_core() -> Any:
             from workstation.core import Workstation
@@ -173,8 +187,51 @@ def _run(config: Config, args: argparse.Namespace, started: float) -> int:
             after_attach = _open_demo_phone
         return run_gui(
             kiosk=config.kiosk_mode, build_core=build_core, after_attach=after_attach,
-            started=started,
+            started=started, card_reader=card_reader,
         )
+
+
+def _start_card_reader(config: Config, stack: contextlib.ExitStack) -> Any:
+    """The configured card reader; for "simulated", first the embedded device stack (private
+    pcscd + vpcd + virtual card), whose socket must be exported before any PC/SC call."""
+    from workstation.devices import build_card_reader, virtual_card_state_file
+
+    reader_name = ""
+    if config.devices.kind("card_reader") == "simulated":
+        from workstation.embedded import EmbeddedDevices
+
+        try:
+            embedded = stack.enter_context(EmbeddedDevices(virtual_card_state_file(config)))
+        except Exception as exc:  # the workstation still runs; the status bar says why
+            logging.getLogger(__name__).error("simulated card reader unavailable: %s",
+                                              getattr(exc, "message", exc))
+            return None
+        reader_name = embedded.reader
+        print("模拟读卡器已就绪：mianzheng card insert --person 证件号码 / "
+              "simulated card reader ready", flush=True)
+    return build_card_reader(config.devices, simulated_reader=reader_name)
+
+
+def _card(config: Config, args: argparse.Namespace) -> int:
+    """Insert or pull the running workstation's virtual social security card."""
+    from devices.cards.simulated import CardFaults, SocialSecurityCardProfile
+    from workstation.devices import virtual_card_control
+
+    control = virtual_card_control(config)
+    if args.card_command == "remove":
+        control.remove()
+        print("已拔卡 / card removed")
+        return 0
+    from sandbox.cards import NoSuchCardHolder, card_data_for
+
+    try:
+        profile = SocialSecurityCardProfile.from_json(card_data_for(args.person.strip().upper()))
+    except NoSuchCardHolder as exc:
+        print(f"错误 / error: {exc.message}", file=sys.stderr)
+        return 1
+    control.insert(profile, CardFaults(vanish_after=args.pull_after, foreign=args.foreign))
+    print(f"已插卡：{profile.name[0]}**（卡号 *{profile.card_number[-4:]}）/ card inserted")
+    return 0
 
 
 def _open_demo_phone(window: Any) -> None:

@@ -324,11 +324,9 @@ class PcscCardReader(SmartCardReader):
                 continue
             try:
                 identity = self._read(ctx, reader)
-            except CardPulled as exc:
-                # Forget it: the next insertion starts the whole read again from SELECT.
-                self._emit(listener, CardEventKind.READ_FAILED, ReaderState.EMPTY, error=exc)
-                continue
             except CardError as exc:
+                # Nothing of a failed read is kept: the next insertion (seen as a removal, then
+                # an insertion) starts the whole read again from SELECT.
                 self._emit(listener, CardEventKind.READ_FAILED, ReaderState.ERROR, error=exc)
                 continue
             self._emit(listener, CardEventKind.IDENTITY, ReaderState.CARD, identity=identity)

@@ -69,6 +69,7 @@ def run_gui(
     build_core: Callable[[], Any],
     after_attach: Callable[[MainWindow], None] | None = None,
     started: float | None = None,
+    card_reader: Any = None,
 ) -> int:
     started = started if started is not None else time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -80,6 +81,8 @@ def run_gui(
 
     def attach(core: Any) -> None:
         window.attach(core)
+        if card_reader is not None:  # devices.cards.reader.SmartCardReader
+            window.attach_card_reader(card_reader)
         if after_attach:
             after_attach(window)
 
@@ -109,6 +112,7 @@ def run_gui(
         window.show()
 
     code = app.exec()
+    window.detach_card_reader()
     window.tasks.wait_for_done(10000)
     if window.core is not None:
         window.core.close()

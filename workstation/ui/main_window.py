@@ -307,10 +307,13 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self._central)
 
         self.link_label = QLabel("平台：连接中…")
+        self.reader_label = QLabel("○ 读卡器：未配置")
+        self.reader_label.setObjectName("ReaderState")
         self.device_label = QLabel()
         self.operator_label = QLabel()
         status = QStatusBar()
         status.addWidget(self.link_label)
+        status.addWidget(self.reader_label)
         status.addWidget(self.device_label)
         status.addPermanentWidget(self.operator_label)
         self.setStatusBar(status)
@@ -320,6 +323,8 @@ class MainWindow(QMainWindow):
         self.sign_out_button.clicked.connect(self.sign_out)
         self.scan_error.connect(lambda m: self.banner.show_message(m, "error"))
         self._built = False
+        self.card_bridge: Any = None
+        self._card_session_id: int | None = None
 
     def build_body(self) -> None:
         """Build the pages, the applicant panel and the overlays (once)."""
@@ -367,10 +372,7 @@ class MainWindow(QMainWindow):
         self.sign_in.hint.setVisible(cfg.wants_demo_operator)
         suffix = "（自助）" if self.kiosk else ""
         self.station_label.setText(f"工作站 {cfg.workstation_id}{suffix}")
-        self.device_label.setText(
-            f"读卡器：{_device_label(cfg.devices.card_reader)}　"
-            f"扫码器：{_device_label(cfg.devices.qr_scanner)}"
-        )
+        self.device_label.setText(f"扫码器：{_device_label(cfg.devices.qr_scanner)}")
         core.sessions.subscribe(lambda _s, event: self._bridge.session_changed.emit(event))
         core.link.listeners.append(lambda _l: self._bridge.link_changed.emit())
         audiences = [Audience.KIOSK] if self.kiosk else [Audience.CLERK, Audience.KIOSK]
@@ -539,6 +541,71 @@ class MainWindow(QMainWindow):
             self.go_home()
         self.core.begin_session(applicant)
 
+    # -- identification by card ----------------------------------------------------------
+
+    def attach_card_reader(self, reader: Any) -> None:
+        """Watch a card reader (devices.cards.reader.SmartCardReader) through a Qt bridge."""
+        from workstation.ui.devices import CardReaderBridge
+
+        self.detach_card_reader()
+        self.card_bridge = CardReaderBridge(reader, self)
+        self.card_bridge.card_event.connect(self._card_event)
+        self._show_reader_state(reader.state, None)
+        self.card_bridge.start()
+
+    def detach_card_reader(self) -> None:
+        if self.card_bridge is not None:
+            self.card_bridge.stop()
+            self.card_bridge.deleteLater()
+            self.card_bridge = None
+
+    def _show_reader_state(self, state: Any, error: Any) -> None:
+        ok = state.value in ("empty", "card", "reading")
+        self.reader_label.setText(("● " if ok else "○ ") + f"读卡器：{state.label}")
+        self.reader_label.setStyleSheet("color: #1b7f3b;" if ok else "color: #b26a00;")
+        self.reader_label.setToolTip(getattr(error, "message", "") or "")
+
+    def _card_event(self, event: Any) -> None:
+        """A reader event, on the GUI thread (queued from the reader's thread)."""
+        self._show_reader_state(event.state, event.error)
+        kind = event.kind.value
+        if kind == "identity":
+            self._card_identity(event.identity)
+        elif kind == "read_failed" and event.error is not None:
+            self.scan_error.emit(event.error.message)
+        elif kind == "removed":
+            self._card_removed()
+        elif kind == "inserted":
+            self.banner.clear_message()
+
+    def _card_identity(self, identity: Any) -> None:
+        if self.core is None:
+            return
+        if not self.kiosk and self.core.operator is None:
+            self.scan_error.emit("请先登录，再读取社会保障卡")
+            return
+        from workstation.devices import applicant_from_card
+
+        try:
+            applicant = applicant_from_card(identity)
+        except Exception as exc:  # CardDataError: a clear message, nothing changes
+            self.scan_error.emit(_message(exc))
+            return
+        self._identified(applicant)
+        session = self.core.sessions.current
+        self._card_session_id = session.session_id if session is not None else None
+
+    def _card_removed(self) -> None:
+        """The card left: in kiosk mode (where configured) the card's session ends with it."""
+        session_id, self._card_session_id = self._card_session_id, None
+        if self.core is None or not self.kiosk:
+            return
+        if not self.core.config.kiosk.end_session_on_card_removal:
+            return
+        session = self.core.sessions.current
+        if session is not None and session.session_id == session_id:
+            self.end_session("card_removed")
+
     # -- platform link and status ---------------------------------------------------------
 
     def check_platform(self) -> None:
@@ -595,6 +662,7 @@ class MainWindow(QMainWindow):
             self.busy.setGeometry(self._central.rect())
 
     def closeEvent(self, event: QCloseEvent | None) -> None:
+        self.detach_card_reader()
         if self._built:
             self.idle.stop()
             self._health_timer.stop()
