@@ -43,20 +43,24 @@ def _payload(rng: random.Random) -> bytes:
     return f"https://zwfw.hubei.gov.cn/v?c={rng.randbytes(12).hex()}".encode()
 
 
-def qr_modules(payload: bytes, ec: str = "M") -> np.ndarray:
-    """The module matrix (True = dark) with a 4-module quiet zone."""
+def qr_modules(payload: bytes, ec: str = "M", mask: int | None = 0) -> np.ndarray:
+    """The module matrix (True = dark) with a 4-module quiet zone.
+
+    Any mask pattern gives a valid code; a fixed one skips qrcode's search for the best of
+    eight (most of the corpus's generation time). ``mask=None`` searches like a real encoder.
+    """
     import qrcode
     import qrcode.constants as c
 
     levels = {"L": c.ERROR_CORRECT_L, "M": c.ERROR_CORRECT_M, "Q": c.ERROR_CORRECT_Q}
-    qr = qrcode.QRCode(error_correction=levels[ec], border=4)
+    qr = qrcode.QRCode(error_correction=levels[ec], border=4, mask_pattern=mask)
     qr.add_data(payload)
     qr.make(fit=True)
     return np.array(qr.get_matrix(), dtype=bool)
 
 
-def render_code(payload: bytes, module_px: int) -> np.ndarray:
-    modules = qr_modules(payload)
+def render_code(payload: bytes, module_px: int, mask: int | None = 0) -> np.ndarray:
+    modules = qr_modules(payload, mask=mask)
     img = np.where(modules, 20, 245).astype(np.uint8)
     return np.kron(img, np.ones((module_px, module_px), dtype=np.uint8))
 
@@ -71,8 +75,8 @@ def _background(rng: random.Random, w: int, h: int) -> np.ndarray:
     base = rng.randint(60, 180)
     gx = np.linspace(-1, 1, w)[None, :] * rng.randint(-40, 40)
     gy = np.linspace(-1, 1, h)[:, None] * rng.randint(-40, 40)
-    bg = base + gx + gy + np.random.default_rng(rng.randint(0, 2**31)).normal(0, 6, (h, w))
-    return np.clip(bg, 0, 255).astype(np.uint8)
+    grain = np.random.default_rng(rng.randint(0, 2**31)).integers(-10, 11, (h, w), np.int16)
+    return np.clip(base + gx + gy + grain, 0, 255).astype(np.uint8)
 
 
 def _place(rng: random.Random, bg: np.ndarray, code: np.ndarray) -> np.ndarray:
@@ -107,12 +111,12 @@ def _perspective(rng: random.Random, img: np.ndarray) -> np.ndarray:
     import cv2
 
     h, w = img.shape[:2]
-    src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+    src = np.array([[0, 0], [w, 0], [w, h], [0, h]], dtype=np.float32)
     j = rng.uniform(0.08, 0.22)
-    dst = np.float32([[rng.uniform(0, j) * w, rng.uniform(0, j) * h],
+    dst = np.array([[rng.uniform(0, j) * w, rng.uniform(0, j) * h],
                       [w - rng.uniform(0, j) * w, rng.uniform(0, j) * h],
                       [w - rng.uniform(0, j) * w, h - rng.uniform(0, j) * h],
-                      [rng.uniform(0, j) * w, h - rng.uniform(0, j) * h]])
+                      [rng.uniform(0, j) * w, h - rng.uniform(0, j) * h]], dtype=np.float32)
     m = cv2.getPerspectiveTransform(src, dst)
     return np.asarray(cv2.warpPerspective(img, m, (w, h), borderValue=128))
 
@@ -163,7 +167,7 @@ def make_frame(rng: random.Random, size: tuple[int, int], degradation: str,
         return Frame(_degrade(rng, bg, degradation, 4), None, degradation, size)
     payload = _payload(rng)
     module_px = rng.randint(2, 3) if degradation == "small_modules" else rng.randint(4, 7)
-    code = render_code(payload, module_px)
+    code = render_code(payload, module_px, mask=rng.randint(0, 7))
     img = _place(rng, bg, code)
     if degradation == "combined":
         kinds = rng.sample(["rotation", "perspective", "blur", "noise", "glare", "moire",

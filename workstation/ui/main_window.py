@@ -325,6 +325,9 @@ class MainWindow(QMainWindow):
         self._built = False
         self.card_bridge: Any = None
         self._card_session_id: int | None = None
+        self.scanners: list[Any] = []  # QR sources to stop on close
+        self.wedge: Any = None
+        self.scanner_bridge: Any = None
 
     def build_body(self) -> None:
         """Build the pages, the applicant panel and the overlays (once)."""
@@ -373,6 +376,10 @@ class MainWindow(QMainWindow):
         suffix = "（自助）" if self.kiosk else ""
         self.station_label.setText(f"工作站 {cfg.workstation_id}{suffix}")
         self.device_label.setText(f"扫码器：{_device_label(cfg.devices.qr_scanner)}")
+        if not self.scanners and self.wedge is None:
+            from workstation.ui.scanners import start_scanners
+
+            self.scanners = start_scanners(self, cfg.devices)
         core.sessions.subscribe(lambda _s, event: self._bridge.session_changed.emit(event))
         core.link.listeners.append(lambda _l: self._bridge.link_changed.emit())
         audiences = [Audience.KIOSK] if self.kiosk else [Audience.CLERK, Audience.KIOSK]
@@ -523,9 +530,31 @@ class MainWindow(QMainWindow):
 
     # -- identification by code ----------------------------------------------------------
 
+    def code_bytes_scanned(self, data: bytes) -> None:
+        """Raw bytes from a camera or serial scanner: UTF-8, else GB18030, else refused."""
+        from devices.qr.payload import ScanRejected, text_from_bytes
+
+        try:
+            text = text_from_bytes(data)
+        except ScanRejected as exc:
+            self.scan_error.emit(exc.message)
+            return
+        self.code_scanned(text)
+
     def code_scanned(self, payload: str) -> None:
-        """A QR payload from a scanner: verify, resolve, then begin the applicant session."""
+        """A QR payload from any scanner: checked here (oversized input, control characters,
+        binary junk, unknown format get a message and change nothing), then verified and
+        resolved off the GUI thread, then the applicant session begins."""
         if self.core is None or (not self.kiosk and self.core.operator is None):
+            return
+        from devices.qr.payload import ScanRejected, check_scanned_text
+        from workstation.services.codes import CodeRefused
+
+        try:
+            payload = check_scanned_text(payload)
+            self.core.codes.format_for(payload)
+        except (ScanRejected, CodeRefused) as exc:
+            self.scan_error.emit(exc.message)
             return
         self.run_busy(
             "正在核验身份码…",
@@ -552,6 +581,16 @@ class MainWindow(QMainWindow):
         self.card_bridge.card_event.connect(self._card_event)
         self._show_reader_state(reader.state, None)
         self.card_bridge.start()
+
+    def stop_scanners(self) -> None:
+        for scanner in self.scanners:
+            scanner.stop()
+        self.scanners = []
+        if self.wedge is not None:
+            app = _app()
+            if app is not None:
+                app.removeEventFilter(self.wedge)
+            self.wedge = None
 
     def detach_card_reader(self) -> None:
         if self.card_bridge is not None:
@@ -663,6 +702,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event: QCloseEvent | None) -> None:
         self.detach_card_reader()
+        self.stop_scanners()
         if self._built:
             self.idle.stop()
             self._health_timer.stop()
@@ -673,7 +713,8 @@ class MainWindow(QMainWindow):
 
 
 def _device_label(spec: str) -> str:
-    return {"simulated": "模拟", "none": "未配置", "": "未配置"}.get(spec, spec)
+    return {"simulated": "模拟（键盘口）", "wedge": "键盘口", "none": "未配置",
+            "": "未配置"}.get(spec, spec)
 
 
 def _message(exc: BaseException) -> str:
