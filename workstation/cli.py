@@ -6,6 +6,7 @@
     mianzheng audit verify                   check the audit hash chain
     mianzheng cache stats | purge [--all]    the offline licence cache
     mianzheng card insert --person ID | remove  the running workstation's virtual card
+    mianzheng devices [--self-test] [--json]  configured devices, their state, a self-test
 
 Imports are deferred to each sub-command so `run` starts fast.
 """
@@ -72,6 +73,11 @@ def _parser() -> argparse.ArgumentParser:
     insert.add_argument("--foreign", action="store_true",
                         help="another kind of card (unknown ATR) / 插入一张非社保卡")
     card_sub.add_parser("remove", help="pull the card out / 拔卡")
+
+    dev = sub.add_parser("devices", help="configured devices and self-test / 设备与自检")
+    dev.add_argument("--self-test", action="store_true",
+                     help="exercise every device once / 逐个自检")
+    dev.add_argument("--json", action="store_true")
     return p
 
 
@@ -125,6 +131,8 @@ def _dispatch(config: Config, args: argparse.Namespace, started: float) -> int:
         return _cache(config, args.cache_command, purge_all=getattr(args, "all", False))
     if args.command == "card":
         return _card(config, args)
+    if args.command == "devices":
+        return _devices(config, self_test=args.self_test, as_json=args.json)
     return 2
 
 
@@ -210,6 +218,30 @@ def _start_card_reader(config: Config, stack: contextlib.ExitStack) -> Any:
         print("模拟读卡器已就绪：mianzheng card insert --person 证件号码 / "
               "simulated card reader ready", flush=True)
     return build_card_reader(config.devices, simulated_reader=reader_name)
+
+
+def _devices(config: Config, *, self_test: bool, as_json: bool) -> int:
+    """List the configured devices; with --self-test exercise each (simulators included)."""
+    import json
+
+    from workstation.devices import list_devices
+    from workstation.devices import self_test as run_self_test
+
+    reports = run_self_test(config) if self_test else list_devices(config)
+    failed = [r for r in reports if r.ok is False or not r.usable]
+    if as_json:
+        print(json.dumps([r.to_json() for r in reports], ensure_ascii=False, indent=2))
+        return 1 if failed else 0
+    for r in reports:
+        mark = {True: "通过 OK", False: "失败 FAIL", None: "—"}[r.ok]
+        state = "可用 usable" if r.usable else "本机不可用 / not usable here"
+        print(f"{r.title}  [{r.key} = \"{r.spec}\"]  {r.backend}  状态：{state}")
+        if self_test and r.spec != "none":
+            print(f"    自检 {mark}  {r.detail}  ({r.ms:.0f} ms)")
+    if self_test:
+        ok = len(reports) - len(failed)
+        print(f"\n{ok}/{len(reports)} 项通过 / passed")
+    return 1 if failed else 0
 
 
 def _card(config: Config, args: argparse.Namespace) -> int:
