@@ -7,6 +7,11 @@ Figures (flat JSON object):
 - cache_lookup_p95_ms: licence cache lookup by holder with 100,000 cached licences (SQLite).
 - intake_fetch_p95_ms: S2 from "fetch" (the applicant's consent) to licences shown, against the
   sandbox (a separate process) on loopback.
+- qr_chain_rate, qr_best_single_rate, qr_chain_median_ms_720p, qr_zxing_* / qr_zbar_* and
+  qr_candidates (every candidate chain): decoders over 1,100 generated frames, see
+  benchmarks/qr.py.
+- card_read_p95_ms, card_insert_to_applicant_p95_ms: the card path on a private pcscd + vpcd +
+  virtual card, see benchmarks/cards.py.
 """
 
 from __future__ import annotations
@@ -202,6 +207,13 @@ def main() -> int:
     results.update(bench_cache_lookup())
     print(json.dumps(results, ensure_ascii=False), flush=True)
     results.update(bench_intake_fetch())
+    print(json.dumps(results, ensure_ascii=False), flush=True)
+    from benchmarks.cards import bench_cards
+    from benchmarks.qr import bench_qr
+
+    results.update(bench_cards())
+    print(json.dumps(results, ensure_ascii=False), flush=True)
+    results.update(bench_qr())
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "latest.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -181,7 +181,7 @@ def _run(config: Config, args: argparse.Namespace, started: float) -> int:
 
             platform_url = stack.enter_context(EmbeddedSandbox()).url
             logging.getLogger(__name__).info("embedded sandbox at %s", platform_url)
-        card_reader = _start_card_reader(config, stack)
+        card_reader = _card_reader_factory(config, stack)
 
         def build_core() -> Any:
             from workstation.core import Workstation
@@ -199,25 +199,32 @@ def _run(config: Config, args: argparse.Namespace, started: float) -> int:
         )
 
 
-def _start_card_reader(config: Config, stack: contextlib.ExitStack) -> Any:
-    """The configured card reader; for "simulated", first the embedded device stack (private
-    pcscd + vpcd + virtual card), whose socket must be exported before any PC/SC call."""
+def _card_reader_factory(config: Config, stack: contextlib.ExitStack) -> Any:
+    """A callable that builds the configured card reader, or None for "none".
+
+    The shell calls it off the GUI thread after the first paint. For "simulated" it first
+    starts the embedded device stack (private pcscd + vpcd + virtual card), which exports the
+    pcscd socket before this process's first PC/SC call (the reader starts only after it).
+    """
     from workstation.devices import build_card_reader, virtual_card_state_file
 
-    reader_name = ""
-    if config.devices.kind("card_reader") == "simulated":
-        from workstation.embedded import EmbeddedDevices
+    kind = config.devices.kind("card_reader")
+    if kind == "none":
+        return None
+    if kind != "simulated":
+        return lambda: build_card_reader(config.devices)
+    from workstation.embedded import EmbeddedDevices
 
-        try:
-            embedded = stack.enter_context(EmbeddedDevices(virtual_card_state_file(config)))
-        except Exception as exc:  # the workstation still runs; the status bar says why
-            logging.getLogger(__name__).error("simulated card reader unavailable: %s",
-                                              getattr(exc, "message", exc))
-            return None
-        reader_name = embedded.reader
+    embedded = EmbeddedDevices(virtual_card_state_file(config))
+    stack.callback(embedded.stop)  # run_gui waits for the factory before this unwinds
+
+    def make() -> Any:
+        embedded.start()
         print("模拟读卡器已就绪：mianzheng card insert --person 证件号码 / "
               "simulated card reader ready", flush=True)
-    return build_card_reader(config.devices, simulated_reader=reader_name)
+        return build_card_reader(config.devices, simulated_reader=embedded.reader)
+
+    return make
 
 
 def _devices(config: Config, *, self_test: bool, as_json: bool) -> int:

@@ -155,7 +155,11 @@ def list_devices(config: Config) -> list[DeviceReport]:
 
 
 def self_test(config: Config) -> list[DeviceReport]:
-    """Exercise every configured device once (simulators included); never raises."""
+    """Exercise every configured device once (simulators included); never raises.
+
+    The simulated card reader starts a private pcscd and exports its socket: call this in a
+    process that has not talked to PC/SC yet (the `mianzheng devices` command).
+    """
     tests = {"card_reader": _test_card, "id_card_reader": _test_id_card,
              "qr_scanner": _test_qr, "locker": _test_locker, "document_camera": _test_doccam}
     reports = list_devices(config)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -27,10 +29,16 @@ def test_list_shows_every_configured_device(config_file, capsys):
     assert "可用" in out
 
 
-def test_self_test_passes_on_the_simulators(config_file, capsys, monkeypatch):
-    monkeypatch.setenv(SOCKET_ENV, os.environ[SOCKET_ENV])  # the embedded stack exports its own
-    assert main(["--config", str(config_file), "devices", "--self-test", "--json"]) == 0
-    reports = {r["key"]: r for r in json.loads(capsys.readouterr().out)}
+def test_self_test_passes_on_the_simulators(config_file):
+    """Run as the command it is: its private pcscd must be the process's first PC/SC contact
+    (this test process already talks to the session's pcscd)."""
+    env = {k: v for k, v in os.environ.items() if k != SOCKET_ENV}
+    done = subprocess.run(
+        [sys.executable, "-m", "workstation.cli", "--config", str(config_file), "devices",
+         "--self-test", "--json"], capture_output=True, text=True, env=env, timeout=120,
+        check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    reports = {r["key"]: r for r in json.loads(done.stdout)}
     assert all(r["ok"] for r in reports.values()), reports
     assert "读到虚拟社保卡" in reports["card_reader"]["detail"]
     assert "已打开并关上" in reports["locker"]["detail"]

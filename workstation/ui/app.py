@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import signal
 import sys
 import time
 import traceback
@@ -69,7 +70,7 @@ def run_gui(
     build_core: Callable[[], Any],
     after_attach: Callable[[MainWindow], None] | None = None,
     started: float | None = None,
-    card_reader: Any = None,
+    card_reader: Callable[[], Any] | None = None,
 ) -> int:
     started = started if started is not None else time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -81,8 +82,9 @@ def run_gui(
 
     def attach(core: Any) -> None:
         window.attach(core)
-        if card_reader is not None:  # devices.cards.reader.SmartCardReader
-            window.attach_card_reader(card_reader)
+        if card_reader is not None:  # builds a SmartCardReader (may start pcscd): off-thread
+            window.tasks.submit(card_reader, window.attach_card_reader,
+                                window.card_reader_failed)
         if after_attach:
             after_attach(window)
 
@@ -111,7 +113,15 @@ def run_gui(
         window.resize(1280, 800)
         window.show()
 
+    # Ctrl+C / SIGTERM close the window normally, so the embedded sandbox and device stack
+    # (child processes) are stopped; the timer lets Python run its signal handlers.
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: QTimer.singleShot(0, window.close))
+    wake = QTimer()
+    wake.timeout.connect(lambda: None)
+    wake.start(500)
     code = app.exec()
+    wake.stop()
     window.detach_card_reader()
     window.tasks.wait_for_done(10000)
     if window.core is not None:

@@ -582,6 +582,13 @@ class MainWindow(QMainWindow):
         self._show_reader_state(reader.state, None)
         self.card_bridge.start()
 
+    def card_reader_failed(self, exc: BaseException) -> None:
+        """The configured card reader could not be set up: say so in the status bar."""
+        log.error("card reader unavailable: %s", type(exc).__name__)
+        self.reader_label.setText("○ 读卡器：不可用")
+        self.reader_label.setStyleSheet("color: #b26a00;")
+        self.reader_label.setToolTip(_message(exc))
+
     def stop_scanners(self) -> None:
         for scanner in self.scanners:
             scanner.stop()
