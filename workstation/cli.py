@@ -202,23 +202,27 @@ def _run(config: Config, args: argparse.Namespace, started: float) -> int:
 def _card_reader_factory(config: Config, stack: contextlib.ExitStack) -> Any:
     """A callable that builds the configured card reader, or None for "none".
 
-    The shell calls it off the GUI thread after the first paint. For "simulated" it first
-    starts the embedded device stack (private pcscd + vpcd + virtual card), which exports the
-    pcscd socket before this process's first PC/SC call (the reader starts only after it).
+    The shell calls it off the GUI thread after the first paint (its imports and the embedded
+    pcscd stay off the start-up path). For "simulated" it first starts the embedded device
+    stack (private pcscd + vpcd + virtual card), which exports the pcscd socket before this
+    process's first PC/SC call (the reader starts only after it).
     """
-    from workstation.devices import build_card_reader, virtual_card_state_file
-
     kind = config.devices.kind("card_reader")
     if kind == "none":
         return None
-    if kind != "simulated":
-        return lambda: build_card_reader(config.devices)
-    from workstation.embedded import EmbeddedDevices
-
-    embedded = EmbeddedDevices(virtual_card_state_file(config))
-    stack.callback(embedded.stop)  # run_gui waits for the factory before this unwinds
+    started: list[Any] = []
+    # run_gui waits for the factory to finish before returning, so this runs after it
+    stack.callback(lambda: [embedded.stop() for embedded in started])
 
     def make() -> Any:
+        from workstation.devices import build_card_reader, virtual_card_state_file
+
+        if kind != "simulated":
+            return build_card_reader(config.devices)
+        from workstation.embedded import EmbeddedDevices
+
+        embedded = EmbeddedDevices(virtual_card_state_file(config))
+        started.append(embedded)
         embedded.start()
         print("模拟读卡器已就绪：mianzheng card insert --person 证件号码 / "
               "simulated card reader ready", flush=True)
