@@ -115,3 +115,17 @@ def test_unknown_card_changes_nothing(qtbot, kiosk, virtual_card, citizen_card):
     qtbot.waitUntil(lambda: "无法识别" in kiosk.banner.text(), timeout=10000)
     assert kiosk.core.sessions.current is None
     assert "读卡失败" in kiosk.reader_label.text()
+
+
+def test_card_with_a_bad_id_number_is_refused_and_audited(qtbot, kiosk, virtual_card,
+                                                         citizen_card):
+    from dataclasses import replace
+
+    bad = replace(citizen_card, ssn=citizen_card.ssn[:17] + (
+        "0" if citizen_card.ssn[17] != "0" else "1"))
+    virtual_card.insert(bad)
+    qtbot.waitUntil(lambda: "校验不通过" in kiosk.banner.text(), timeout=10000)
+    assert kiosk.core.sessions.current is None
+    kiosk.core.drain()
+    refusals = [e for e in kiosk.core.audit.events(limit=20) if e.kind == "refusal"]
+    assert refusals and refusals[0].details == {"what": "card", "reason": "card_data"}

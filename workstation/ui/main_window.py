@@ -615,6 +615,8 @@ class MainWindow(QMainWindow):
         """A reader event, on the GUI thread (queued from the reader's thread)."""
         self._show_reader_state(event.state, event.error)
         kind = event.kind.value
+        if self._built and kind in ("inserted", "identity", "removed"):
+            self.idle.reset()  # a card going in or out is the citizen's activity
         if kind == "identity":
             self._card_identity(event.identity)
         elif kind == "read_failed" and event.error is not None:
@@ -636,6 +638,10 @@ class MainWindow(QMainWindow):
             applicant = applicant_from_card(identity)
         except Exception as exc:  # CardDataError: a clear message, nothing changes
             self.scan_error.emit(_message(exc))
+            self.core.in_background(
+                self.core.audit.record, "refusal", operator=self.core.operator_name(),
+                details={"what": "card", "reason": getattr(exc, "code", type(exc).__name__)},
+            )
             return
         self._identified(applicant)
         session = self.core.sessions.current
