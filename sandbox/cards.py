@@ -44,3 +44,26 @@ def card_data_for(holder_id: str, world: World | None = None) -> dict[str, Any]:
         "birthplace": citizen.id_number[:6],
         "birth_date": citizen.birth_date.isoformat(),
     }
+
+
+def id_card_data_for(holder_id: str, world: World | None = None) -> dict[str, Any]:
+    """What the citizen's second-generation ID card holds (JSON form of
+    ``devices.idcard.protocol.IdCardData``, photo left out); raises NoSuchCardHolder."""
+    world = world or build_world()
+    citizen = world.citizen(holder_id)
+    if citizen is None:
+        raise NoSuchCardHolder(f"沙箱中没有证件号码为 {holder_id[:6]}… 的市民")
+    licence = world.licence_of(citizen.id_number, "id_card")
+    if licence is None:
+        raise NoSuchCardHolder("这位市民没有居民身份证")
+    return {
+        "name": citizen.name,
+        "sex": citizen.sex,
+        "nation": citizen.nation,
+        "birth_date": citizen.birth_date.isoformat(),
+        "address": citizen.address,
+        "id_number": citizen.id_number,
+        "authority": licence.issuer,
+        "valid_from": licence.valid_from.isoformat(),
+        "valid_to": licence.valid_until.isoformat() if licence.valid_until else None,
+    }

@@ -6,6 +6,7 @@
     mianzheng audit verify                   check the audit hash chain
     mianzheng cache stats | purge [--all]    the offline licence cache
     mianzheng card insert --person ID | remove  the running workstation's virtual card
+    mianzheng idcard place --person ID | take   its simulated ID-card reader
     mianzheng devices [--self-test] [--json]  configured devices, their state, a self-test
 
 Imports are deferred to each sub-command so `run` starts fast.
@@ -74,6 +75,12 @@ def _parser() -> argparse.ArgumentParser:
                         help="another kind of card (unknown ATR) / 插入一张非社保卡")
     card_sub.add_parser("remove", help="pull the card out / 拔卡")
 
+    idcard = sub.add_parser("idcard", help="the simulated ID-card reader / 模拟身份证阅读器")
+    idcard_sub = idcard.add_subparsers(dest="idcard_command", required=True)
+    place = idcard_sub.add_parser("place", help="place a citizen's ID card / 放证")
+    place.add_argument("--person", required=True, help="the citizen's ID number / 证件号码")
+    idcard_sub.add_parser("take", help="take the card away / 取走")
+
     dev = sub.add_parser("devices", help="configured devices and self-test / 设备与自检")
     dev.add_argument("--self-test", action="store_true",
                      help="exercise every device once / 逐个自检")
@@ -131,6 +138,8 @@ def _dispatch(config: Config, args: argparse.Namespace, started: float) -> int:
         return _cache(config, args.cache_command, purge_all=getattr(args, "all", False))
     if args.command == "card":
         return _card(config, args)
+    if args.command == "idcard":
+        return _idcard(config, args)
     if args.command == "devices":
         return _devices(config, self_test=args.self_test, as_json=args.json)
     return 2
@@ -181,7 +190,8 @@ def _run(config: Config, args: argparse.Namespace, started: float) -> int:
 
             platform_url = stack.enter_context(EmbeddedSandbox()).url
             logging.getLogger(__name__).info("embedded sandbox at %s", platform_url)
-        card_reader = _card_reader_factory(config, stack)
+        card_readers = [f for f in (_card_reader_factory(config, stack),
+                                    _id_reader_factory(config, stack)) if f is not None]
 
         def build_core() -> Any:
             from workstation.core import Workstation
@@ -195,7 +205,7 @@ def _run(config: Config, args: argparse.Namespace, started: float) -> int:
             after_attach = _open_demo_phone
         return run_gui(
             kiosk=config.kiosk_mode, build_core=build_core, after_attach=after_attach,
-            started=started, card_reader=card_reader,
+            started=started, card_readers=card_readers,
         )
 
 
@@ -229,6 +239,52 @@ def _card_reader_factory(config: Config, stack: contextlib.ExitStack) -> Any:
         return build_card_reader(config.devices, simulated_reader=embedded.reader)
 
     return make
+
+
+def _id_reader_factory(config: Config, stack: contextlib.ExitStack) -> Any:
+    """Like _card_reader_factory, for the second-generation ID-card reader."""
+    kind = config.devices.kind("id_card_reader")
+    if kind == "none":
+        return None
+    started: list[Any] = []
+    stack.callback(lambda: [embedded.stop() for embedded in started])
+
+    def make() -> Any:
+        from workstation.devices import build_id_card_reader, id_reader_state_file
+
+        if kind != "simulated":
+            return build_id_card_reader(config.devices)
+        from workstation.embedded import EmbeddedIdCardReader
+
+        embedded = EmbeddedIdCardReader(id_reader_state_file(config))
+        started.append(embedded)
+        embedded.start()
+        print("模拟身份证阅读器已就绪：mianzheng idcard place --person 证件号码 / "
+              "simulated ID-card reader ready", flush=True)
+        return build_id_card_reader(config.devices, simulated_port=embedded.port)
+
+    return make
+
+
+def _idcard(config: Config, args: argparse.Namespace) -> int:
+    """Place a sandbox citizen's ID card on the running workstation's simulated reader."""
+    from workstation.devices import id_reader_control
+
+    control = id_reader_control(config)
+    if args.idcard_command == "take":
+        control.request(op="take")
+        print("已取走身份证 / ID card taken away")
+        return 0
+    from sandbox.cards import NoSuchCardHolder, id_card_data_for
+
+    try:
+        card = id_card_data_for(args.person.strip().upper())
+    except NoSuchCardHolder as exc:
+        print(f"错误 / error: {exc.message}", file=sys.stderr)
+        return 1
+    control.request(op="place", card=card)
+    print(f"已放置身份证：{card['name'][0]}** / ID card placed")
+    return 0
 
 
 def _devices(config: Config, *, self_test: bool, as_json: bool) -> int:

@@ -45,6 +45,38 @@ def virtual_card_control(config: Config) -> Any:
     return VirtualCardControl(state["control"])
 
 
+def id_reader_state_file(config: Config) -> Path:
+    """Where a running workstation says where its simulated ID-card reader listens."""
+    return config.data_dir / "run" / "id-reader.json"
+
+
+def id_reader_control(config: Config) -> Any:
+    """The control client of the running workstation's simulated ID-card reader."""
+    from devices.control import ControlClient, ControlError
+
+    try:
+        state = json.loads(id_reader_state_file(config).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ControlError(
+            "没有正在运行的模拟身份证阅读器：请先用 `make run` 或 `mianzheng run` 启动工作台"
+            "（devices.id_card_reader = \"simulated\"）"
+        ) from None
+    return ControlClient(state["control"], what="模拟身份证阅读器进程")
+
+
+def build_id_card_reader(cfg: DevicesConfig, *, simulated_port: str = "") -> Any:
+    """The configured ID-card reader as a monitored reader (not started), or None."""
+    kind = cfg.kind("id_card_reader")
+    if kind == "none":
+        return None
+    from devices.idcard.monitor import IdCardReaderMonitor
+    from devices.idcard.reader import SerialIdCardReader
+
+    port = simulated_port if kind == "simulated" else cfg.argument("id_card_reader")
+    baud = 115200 if kind == "simulated" else cfg.serial_baud
+    return IdCardReaderMonitor(SerialIdCardReader(port, baudrate=baud))
+
+
 def build_card_reader(cfg: DevicesConfig, *, simulated_reader: str = "") -> SmartCardReader | None:
     """The configured social security card reader (not started), or None for "none".
 

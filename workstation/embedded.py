@@ -122,3 +122,54 @@ class EmbeddedDevices:
         self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.stop()
+
+
+class EmbeddedIdCardReader:
+    """The simulated second-generation ID-card reader as a child process on a pseudo-terminal
+    (``devices.id_card_reader = "simulated"``); `mianzheng idcard place/take` drive it through
+    ``state_file``."""
+
+    def __init__(self, state_file: Path) -> None:
+        self.state_file = state_file
+        self.process: Any = None
+        self._dir: Path | None = None
+
+    @property
+    def port(self) -> str:
+        return str(self.process.port) if self.process is not None else ""
+
+    def start(self) -> EmbeddedIdCardReader:
+        import tempfile
+
+        from devices.idcard.simulator import SimulatedIdCardReaderProcess
+
+        self._dir = Path(tempfile.mkdtemp(prefix="mzid-", dir="/tmp"))
+        self.process = SimulatedIdCardReaderProcess(self._dir / "id.sock").start()
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        self.state_file.write_text(json.dumps({
+            "control": str(self.process.control_path), "port": self.process.port,
+            "pid": os.getpid(),
+        }), encoding="utf-8")
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+            self.process = None
+        if self._dir is not None:
+            import shutil
+
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+        with contextlib.suppress(OSError):
+            data = json.loads(self.state_file.read_text(encoding="utf-8"))
+            if data.get("pid") == os.getpid():
+                self.state_file.unlink()
+
+    def __enter__(self) -> EmbeddedIdCardReader:
+        return self.start()
+
+    def __exit__(
+        self, et: type[BaseException] | None, ev: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.stop()

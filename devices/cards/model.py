@@ -140,6 +140,11 @@ class SocialSecurityCardData:
     def __repr__(self) -> str:  # never print personal data by accident
         return f"SocialSecurityCardData(card=*{self.card_number[-3:]}, ssn={self.ssn[:6]}…)"
 
+    @property
+    def id_number(self) -> str:
+        """The social security number is the citizen ID number."""
+        return self.ssn
+
 
 # ---------------------------------------------------------------------------------------------
 # Encodings

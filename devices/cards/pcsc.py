@@ -68,6 +68,7 @@ class PcscCardReader(SmartCardReader):
     """A reader on pcscd, chosen by name (exact, or the start of the name) or the first one."""
 
     kind = "社保卡读卡器（PC/SC）"
+    label = "社保卡读卡器"
 
     def __init__(self, reader: str | None = None) -> None:
         super().__init__()

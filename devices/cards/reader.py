@@ -15,8 +15,20 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any, Protocol
 
-from devices.cards.model import CardError, ReaderState, SocialSecurityCardData
+from devices.cards.model import ReaderState
+from devices.errors import DeviceError
+
+
+class CardHolder(Protocol):
+    """What every identity read from a card offers (social security card, ID card)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def id_number(self) -> str: ...
 
 
 class CardEventKind(StrEnum):
@@ -32,8 +44,8 @@ class CardEvent:
     kind: CardEventKind
     state: ReaderState
     reader: str | None = None
-    identity: SocialSecurityCardData | None = field(default=None, repr=False)
-    error: CardError | None = None
+    identity: CardHolder | None = field(default=None, repr=False)
+    error: DeviceError | None = None  # its ``message`` is shown as it is
     at: float = field(default_factory=time.monotonic)  # time.monotonic() of the event
 
 
@@ -44,6 +56,10 @@ class SmartCardReader(ABC):
     """One card slot. Backends implement the five abstract members."""
 
     kind: str = "card_reader"
+    label: str = "读卡器"  # how the status bar names it
+    # A contact card stays in the reader while the citizen is served: taking it out ends the
+    # kiosk session. A contactless ID card is taken back right after the read: it does not.
+    ends_session_on_removal: bool = True
 
     def __init__(self) -> None:
         self._state = ReaderState.NO_READER
@@ -56,11 +72,11 @@ class SmartCardReader(ABC):
         """Whether this backend can run on this machine (its library loads)."""
 
     @abstractmethod
-    def read_identity(self) -> SocialSecurityCardData:
+    def read_identity(self) -> Any:
         """Read the card in the reader now (blocking): a whole identity or a CardError."""
 
     @abstractmethod
-    def wait_for_identity(self, timeout_s: float) -> SocialSecurityCardData:
+    def wait_for_identity(self, timeout_s: float) -> Any:
         """Wait for a card and read it; a card pulled mid-read is read again from the start
         once it is back. Raises CardError (NoCard when none came in time)."""
 
@@ -82,6 +98,10 @@ class SmartCardReader(ABC):
             changed = state != self._state
             self._state = state
             return changed
+
+    def state_text(self, state: ReaderState) -> str:
+        """How the status bar words ``state`` for this kind of reader."""
+        return state.label
 
     def describe(self) -> str:
         name = self.reader_name or "—"

@@ -18,11 +18,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import json
 import logging
-import os
-import socket
-import socketserver
 import subprocess
 import sys
 import threading
@@ -36,72 +32,46 @@ from devices.cards.simulated import (
     SocialSecurityCardProfile,
 )
 from devices.cards.vpcd import VpcdCardSlot
-from devices.errors import DeviceError
+from devices.control import ControlClient, ControlError, ControlServer
 
 log = logging.getLogger(__name__)
 
 
-class VirtualCardError(DeviceError):
+class VirtualCardError(ControlError):
     code = "virtual_card"
     default_message = "虚拟社保卡进程无响应"
 
 
-class _Handler(socketserver.StreamRequestHandler):
-    server: _ControlServer
-
-    def handle(self) -> None:
-        for line in self.rfile:
-            try:
-                request = json.loads(line)
-                reply = self.server.dispatch(request)
-            except Exception as exc:  # a bad request must not end the card process
-                reply = {"ok": False, "error": getattr(exc, "message", None) or str(exc)}
-            self.wfile.write(json.dumps(reply, ensure_ascii=False).encode("utf-8") + b"\n")
-            self.wfile.flush()
-            if reply.get("quit"):
-                threading.Thread(target=self.server.shutdown, daemon=True).start()
-                return
-
-
-class _ControlServer(socketserver.ThreadingUnixStreamServer):
-    daemon_threads = True
-
-    def __init__(self, path: str, slot: VpcdCardSlot) -> None:
-        self.slot = slot
-        super().__init__(path, _Handler)
-
-    def dispatch(self, request: dict[str, Any]) -> dict[str, Any]:
+def _dispatch(slot: VpcdCardSlot) -> Any:
+    def dispatch(request: dict[str, Any]) -> dict[str, Any]:
         op = request.get("op")
         if op == "insert":
             profile = SocialSecurityCardProfile.from_json(request["card"])
             faults = CardFaults.from_json(request.get("faults"))
-            self.slot.insert(SimulatedSocialSecurityCard(profile, faults))
+            slot.insert(SimulatedSocialSecurityCard(profile, faults))
             return {"ok": True}
         if op == "remove":
-            self.slot.remove()
+            slot.remove()
             return {"ok": True}
         if op == "status":
-            return {"ok": True, "inserted": self.slot.inserted, "apdus": self.slot.apdus}
+            return {"ok": True, "inserted": slot.inserted, "apdus": slot.apdus}
         if op == "quit":
-            self.slot.remove()
+            slot.remove()
             return {"ok": True, "quit": True}
         return {"ok": False, "error": f"未知的指令：{op}"}
+
+    return dispatch
 
 
 def serve(port: int, control: Path, host: str = "127.0.0.1") -> None:
     """Run until a ``quit`` request or a signal."""
-    with contextlib.suppress(FileNotFoundError):
-        control.unlink()
     slot = VpcdCardSlot(port, host)
-    with _ControlServer(str(control), slot) as server:
-        os.chmod(control, 0o600)
+    with ControlServer(control, _dispatch(slot)) as server:
         print(f"virtual card ready: vpcd {host}:{port} control {control}", flush=True)
         try:
             server.serve_forever(poll_interval=0.2)
         finally:
             slot.remove()
-            with contextlib.suppress(FileNotFoundError):
-                control.unlink()
 
 
 class VirtualCardControl:
@@ -109,28 +79,13 @@ class VirtualCardControl:
 
     def __init__(self, path: Path | str, timeout_s: float = 10.0) -> None:
         self.path = str(path)
-        self.timeout_s = timeout_s
+        self._client = ControlClient(path, timeout_s, what="虚拟社保卡进程")
 
     def request(self, **body: Any) -> dict[str, Any]:
         try:
-            with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
-                sock.settimeout(self.timeout_s)
-                sock.connect(self.path)
-                sock.sendall(json.dumps(body, ensure_ascii=False).encode("utf-8") + b"\n")
-                data = b""
-                while not data.endswith(b"\n"):
-                    chunk = sock.recv(65536)
-                    if not chunk:
-                        break
-                    data += chunk
-        except OSError as exc:
-            raise VirtualCardError(
-                f"无法连接虚拟社保卡进程（{self.path}）：{exc.strerror or exc}"
-            ) from None
-        reply: dict[str, Any] = json.loads(data or b"{}")
-        if not reply.get("ok"):
-            raise VirtualCardError(str(reply.get("error", "虚拟社保卡进程无响应")))
-        return reply
+            return self._client.request(**body)
+        except ControlError as exc:
+            raise VirtualCardError(exc.message) from None
 
     def insert(self, profile: SocialSecurityCardProfile, faults: CardFaults | None = None
                ) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 from functools import reduce
+from typing import Any
 
 from devices.cards.model import NATION_BY_CODE, SEX_CODES
 from devices.errors import DeviceError
@@ -139,6 +140,25 @@ class IdCardData:
 
     def __repr__(self) -> str:
         return f"IdCardData(id={self.id_number[:6]}…, photo={len(self.photo)} bytes)"
+
+    def to_json(self) -> dict[str, object]:
+        return {"name": self.name, "sex": self.sex, "nation": self.nation,
+                "birth_date": self.birth_date.isoformat(), "address": self.address,
+                "id_number": self.id_number, "authority": self.authority,
+                "valid_from": self.valid_from.isoformat(),
+                "valid_to": self.valid_to.isoformat() if self.valid_to else None,
+                "photo": self.photo.hex()}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> IdCardData:
+        return cls(
+            name=data["name"], sex=data["sex"], nation=data["nation"],
+            birth_date=dt.date.fromisoformat(data["birth_date"]), address=data["address"],
+            id_number=data["id_number"], authority=data["authority"],
+            valid_from=dt.date.fromisoformat(data["valid_from"]),
+            valid_to=dt.date.fromisoformat(data["valid_to"]) if data.get("valid_to") else None,
+            photo=bytes.fromhex(data.get("photo") or "") or bytes(1024),
+        )
 
 
 def _date(text: str) -> dt.date:

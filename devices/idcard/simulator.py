@@ -8,13 +8,19 @@ like a real /dev/ttyUSB0. A card is placed with ``place(card)`` and taken away w
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import select
+import subprocess
+import sys
 import threading
 import tty
+from pathlib import Path
 from types import TracebackType
+from typing import Any
 
+from devices.control import ControlClient, ControlError, ControlServer
 from devices.idcard.protocol import (
     FIND,
     HEADER,
@@ -134,3 +140,96 @@ class SimulatedIdCardReader:
         photo = self.card.photo[:PHOTO_LEN].ljust(PHOTO_LEN, b"\x00")
         data = TEXT_LEN.to_bytes(2, "big") + PHOTO_LEN.to_bytes(2, "big")
         return reply(0x90, data + encode_text(self.card) + photo)
+
+
+# ---------------------------------------------------------------------------------------------
+# As a process of its own, driven over a control socket (`mianzheng idcard place/take`)
+# ---------------------------------------------------------------------------------------------
+
+
+def _dispatch(sim: SimulatedIdCardReader) -> Any:
+    def dispatch(request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        if op == "place":
+            sim.place(IdCardData.from_json(request["card"]))
+            return {"ok": True}
+        if op == "take":
+            sim.take()
+            return {"ok": True}
+        if op == "fault":
+            sim.faults[str(request["step"])] = str(request["fault"])
+            return {"ok": True}
+        if op == "status":
+            return {"ok": True, "port": sim.port, "card": sim.card is not None,
+                    "commands": len(sim.commands)}
+        if op == "quit":
+            return {"ok": True, "quit": True}
+        return {"ok": False, "error": f"未知的指令：{op}"}
+
+    return dispatch
+
+
+class SimulatedIdCardReaderProcess:
+    """Starts ``python -m devices.idcard.simulator`` and tells its pty path and control."""
+
+    def __init__(self, control: Path) -> None:
+        self.control_path = control
+        self.control = ControlClient(control, what="模拟身份证阅读器进程")
+        self.port = ""
+        self.proc: subprocess.Popen[str] | None = None
+
+    def start(self, timeout_s: float = 20.0) -> SimulatedIdCardReaderProcess:
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "devices.idcard.simulator", "--control",
+             str(self.control_path)],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+            text=True,
+        )
+        ready = threading.Event()
+
+        def read() -> None:
+            assert self.proc is not None and self.proc.stdout is not None
+            for line in self.proc.stdout:
+                if line.startswith("id reader ready: "):
+                    self.port = line.split("port=", 1)[1].split()[0]
+                    ready.set()
+
+        threading.Thread(target=read, name="id-reader-output", daemon=True).start()
+        if not ready.wait(timeout_s):
+            self.stop()
+            raise ControlError("模拟身份证阅读器进程未能启动")
+        return self
+
+    def stop(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        with contextlib.suppress(ControlError):
+            self.control.request(op="quit")
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+    def __enter__(self) -> SimulatedIdCardReaderProcess:
+        return self.start()
+
+    def __exit__(self, et: type[BaseException] | None, ev: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description="simulated ID-card reader on a pseudo-terminal")
+    p.add_argument("--control", type=Path, required=True, help="Unix control socket path")
+    args = p.parse_args(argv)
+    with SimulatedIdCardReader() as sim, ControlServer(args.control, _dispatch(sim)) as server:
+        print(f"id reader ready: port={sim.port} control={args.control}", flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            server.serve_forever(poll_interval=0.2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

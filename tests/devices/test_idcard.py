@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import queue
 from collections.abc import Iterator
 
 import pytest
 
+from devices.cards.model import ReaderState
+from devices.cards.reader import CardEventKind
+from devices.idcard.monitor import IdCardReaderMonitor
 from devices.idcard.protocol import (
     FrameError,
     IdCardData,
@@ -110,3 +114,53 @@ def test_simulator_refuses_a_command_with_a_bad_checksum(sim):
         port.write(bytes(bad))
         raw = port.read(11)
     assert parse_reply(raw)[0] == 0x10
+
+
+# -- the monitor: the same events as a smart-card reader --------------------------------------
+
+@pytest.fixture
+def monitor(sim):
+    events: queue.Queue = queue.Queue()
+    mon = IdCardReaderMonitor(SerialIdCardReader(sim.port, timeout_s=0.3), interval_s=0.02)
+    mon.start(events.put)
+    yield mon, events
+    mon.stop()
+
+
+def next_event(events, *kinds, timeout_s=10.0):
+    while True:
+        event = events.get(timeout=timeout_s)
+        if event.kind in kinds:
+            return event
+
+
+def test_monitor_reports_a_card_once_and_its_removal(sim, monitor):
+    mon, events = monitor
+    assert next_event(events, CardEventKind.STATE).state is ReaderState.EMPTY
+    sim.place(CARD)
+    assert next_event(events, CardEventKind.INSERTED).state is ReaderState.READING
+    event = next_event(events, CardEventKind.IDENTITY)
+    assert event.identity == CARD and mon.state is ReaderState.CARD
+    sim.take()
+    assert next_event(events, CardEventKind.REMOVED, CardEventKind.IDENTITY).kind is \
+        CardEventKind.REMOVED
+    assert not mon.ends_session_on_removal  # the citizen takes an ID card back at once
+
+
+def test_monitor_reports_a_bad_frame_once_then_reads(sim, monitor):
+    _mon, events = monitor
+    next_event(events, CardEventKind.STATE)
+    sim.faults["read"] = "bad_checksum"
+    sim.place(CARD)
+    failed = next_event(events, CardEventKind.READ_FAILED, CardEventKind.IDENTITY)
+    assert failed.kind is CardEventKind.READ_FAILED and "校验和" in failed.error.message
+    assert next_event(events, CardEventKind.IDENTITY).identity == CARD
+
+
+def test_monitor_reports_a_silent_reader(sim, monitor):
+    _mon, events = monitor
+    next_event(events, CardEventKind.STATE)
+    sim.faults["find"] = "silent"
+    event = next_event(events, CardEventKind.STATE)
+    assert event.state is ReaderState.NO_READER and "无应答" in event.error.message
+    assert next_event(events, CardEventKind.STATE).state is ReaderState.EMPTY  # answers again

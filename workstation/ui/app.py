@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -70,7 +70,7 @@ def run_gui(
     build_core: Callable[[], Any],
     after_attach: Callable[[MainWindow], None] | None = None,
     started: float | None = None,
-    card_reader: Callable[[], Any] | None = None,
+    card_readers: Sequence[Callable[[], Any]] = (),
 ) -> int:
     started = started if started is not None else time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -82,8 +82,8 @@ def run_gui(
 
     def attach(core: Any) -> None:
         window.attach(core)
-        if card_reader is not None:  # builds a SmartCardReader (may start pcscd): off-thread
-            window.tasks.submit(card_reader, window.attach_card_reader,
+        for make_reader in card_readers:  # each builds a SmartCardReader, may start pcscd:
+            window.tasks.submit(make_reader, window.attach_card_reader,  # off the GUI thread
                                 window.card_reader_failed)
         if after_attach:
             after_attach(window)

@@ -24,6 +24,7 @@ class CardReaderBridge(QObject):
     def __init__(self, reader: Any, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.reader = reader
+        self.label: Any = None  # the status-bar label that shows this reader's state
         self._running = False
 
     def start(self) -> None:

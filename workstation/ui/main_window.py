@@ -312,6 +312,7 @@ class MainWindow(QMainWindow):
         self.device_label = QLabel()
         self.operator_label = QLabel()
         status = QStatusBar()
+        self._status = status
         status.addWidget(self.link_label)
         status.addWidget(self.reader_label)
         status.addWidget(self.device_label)
@@ -323,7 +324,7 @@ class MainWindow(QMainWindow):
         self.sign_out_button.clicked.connect(self.sign_out)
         self.scan_error.connect(lambda m: self.banner.show_message(m, "error"))
         self._built = False
-        self.card_bridge: Any = None
+        self.card_bridges: list[Any] = []  # one CardReaderBridge per card reader
         self._card_session_id: int | None = None
         self.scanners: list[Any] = []  # QR sources to stop on close
         self.wedge: Any = None
@@ -573,21 +574,33 @@ class MainWindow(QMainWindow):
     # -- identification by card ----------------------------------------------------------
 
     def attach_card_reader(self, reader: Any) -> None:
-        """Watch a card reader (devices.cards.reader.SmartCardReader) through a Qt bridge."""
+        """Watch a card reader (devices.cards.reader.SmartCardReader) through a Qt bridge.
+
+        The first reader shows in ``reader_label``; further ones (the ID-card reader) get a
+        label of their own in the status bar."""
         from workstation.ui.devices import CardReaderBridge
 
-        self.detach_card_reader()
-        self.card_bridge = CardReaderBridge(reader, self)
-        self.card_bridge.card_event.connect(self._card_event)
-        self._show_reader_state(reader.state, None)
-        self.card_bridge.start()
+        bridge = CardReaderBridge(reader, self)
+        if not self.card_bridges:
+            bridge.label = self.reader_label
+        else:
+            bridge.label = QLabel()
+            self._status.insertWidget(1 + len(self.card_bridges), bridge.label)
+        self.card_bridges.append(bridge)
+        bridge.card_event.connect(lambda event, b=bridge: self._card_event(event, b))
+        self._show_reader_state(bridge, reader.state, None)
+        bridge.start()
 
     def card_reader_failed(self, exc: BaseException) -> None:
-        """The configured card reader could not be set up: say so in the status bar."""
+        """A configured card reader could not be set up: say so in the status bar."""
         log.error("card reader unavailable: %s", type(exc).__name__)
-        self.reader_label.setText("○ 读卡器：不可用")
-        self.reader_label.setStyleSheet("color: #b26a00;")
-        self.reader_label.setToolTip(_message(exc))
+        label = self.reader_label if not self.card_bridges else QLabel()
+        if label is not self.reader_label:
+            self._status.insertWidget(1 + len(self.card_bridges), label)
+        name = getattr(exc, "reader_label", "读卡器")
+        label.setText(f"○ {name}：不可用")
+        label.setStyleSheet("color: #b26a00;")
+        label.setToolTip(_message(exc))
 
     def stop_scanners(self) -> None:
         for scanner in self.scanners:
@@ -600,20 +613,24 @@ class MainWindow(QMainWindow):
             self.wedge = None
 
     def detach_card_reader(self) -> None:
-        if self.card_bridge is not None:
-            self.card_bridge.stop()
-            self.card_bridge.deleteLater()
-            self.card_bridge = None
+        """Stop watching every card reader."""
+        for bridge in self.card_bridges:
+            bridge.stop()
+            bridge.deleteLater()
+        self.card_bridges = []
 
-    def _show_reader_state(self, state: Any, error: Any) -> None:
+    def _show_reader_state(self, bridge: Any, state: Any, error: Any) -> None:
         ok = state.value in ("empty", "card", "reading")
-        self.reader_label.setText(("● " if ok else "○ ") + f"读卡器：{state.label}")
-        self.reader_label.setStyleSheet("color: #1b7f3b;" if ok else "color: #b26a00;")
-        self.reader_label.setToolTip(getattr(error, "message", "") or "")
+        name = getattr(bridge.reader, "label", "读卡器")
+        text = bridge.reader.state_text(state) if hasattr(bridge.reader, "state_text") \
+            else state.label
+        bridge.label.setText(("● " if ok else "○ ") + f"{name}：{text}")
+        bridge.label.setStyleSheet("color: #1b7f3b;" if ok else "color: #b26a00;")
+        bridge.label.setToolTip(getattr(error, "message", "") or "")
 
-    def _card_event(self, event: Any) -> None:
+    def _card_event(self, event: Any, bridge: Any) -> None:
         """A reader event, on the GUI thread (queued from the reader's thread)."""
-        self._show_reader_state(event.state, event.error)
+        self._show_reader_state(bridge, event.state, event.error)
         kind = event.kind.value
         if self._built and kind in ("inserted", "identity", "removed"):
             self.idle.reset()  # a card going in or out is the citizen's activity
@@ -621,7 +638,7 @@ class MainWindow(QMainWindow):
             self._card_identity(event.identity)
         elif kind == "read_failed" and event.error is not None:
             self.scan_error.emit(event.error.message)
-        elif kind == "removed":
+        elif kind == "removed" and getattr(bridge.reader, "ends_session_on_removal", True):
             self._card_removed()
         elif kind == "inserted":
             self.banner.clear_message()
@@ -630,7 +647,7 @@ class MainWindow(QMainWindow):
         if self.core is None:
             return
         if not self.kiosk and self.core.operator is None:
-            self.scan_error.emit("请先登录，再读取社会保障卡")
+            self.scan_error.emit("请先登录，再读卡")
             return
         from workstation.devices import applicant_from_card
 
