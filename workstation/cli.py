@@ -8,6 +8,7 @@
     mianzheng card insert --person ID | remove  the running workstation's virtual card
     mianzheng idcard place --person ID | take   its simulated ID-card reader
     mianzheng devices [--self-test] [--json]  configured devices, their state, a self-test
+    mianzheng qr decode FILE...              decode QR codes in image files
 
 Imports are deferred to each sub-command so `run` starts fast.
 """
@@ -81,6 +82,11 @@ def _parser() -> argparse.ArgumentParser:
     place.add_argument("--person", required=True, help="the citizen's ID number / 证件号码")
     idcard_sub.add_parser("take", help="take the card away / 取走")
 
+    qr = sub.add_parser("qr", help="QR codes in image files / 图片中的二维码")
+    qr_sub = qr.add_subparsers(dest="qr_command", required=True)
+    decode = qr_sub.add_parser("decode", help="decode image files / 解码图片")
+    decode.add_argument("files", nargs="+", type=Path)
+
     dev = sub.add_parser("devices", help="configured devices and self-test / 设备与自检")
     dev.add_argument("--self-test", action="store_true",
                      help="exercise every device once / 逐个自检")
@@ -140,6 +146,8 @@ def _dispatch(config: Config, args: argparse.Namespace, started: float) -> int:
         return _card(config, args)
     if args.command == "idcard":
         return _idcard(config, args)
+    if args.command == "qr":
+        return _qr_decode(config, args.files)
     if args.command == "devices":
         return _devices(config, self_test=args.self_test, as_json=args.json)
     return 2
@@ -285,6 +293,28 @@ def _idcard(config: Config, args: argparse.Namespace) -> int:
     control.request(op="place", card=card)
     print(f"已放置身份证：{card['name'][0]}** / ID card placed")
     return 0
+
+
+def _qr_decode(config: Config, files: list[Path]) -> int:
+    """Decode the QR code in each image file with the configured decoder chain."""
+    from devices.errors import DeviceError
+    from devices.qr.decoders import DecoderChain, decode_image_file
+    from devices.qr.payload import ScanRejected, check_scanned_text, text_from_bytes
+
+    chain = DecoderChain.from_names(config.devices.qr_decoders)
+    failed = 0
+    for path in files:
+        try:
+            found = decode_image_file(path, chain)
+            if found is None:
+                raise DeviceError("图片中没有找到二维码")
+            text = check_scanned_text(text_from_bytes(found.payload))
+        except (DeviceError, ScanRejected) as exc:
+            failed += 1
+            print(f"{path}: 失败 / failed: {exc.message}", file=sys.stderr)
+            continue
+        print(f"{path}\t{found.decoder}\t{text}")
+    return 1 if failed else 0
 
 
 def _devices(config: Config, *, self_test: bool, as_json: bool) -> int:

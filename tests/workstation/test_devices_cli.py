@@ -56,3 +56,22 @@ def test_self_test_reports_a_failing_device(tmp_path, capsys):
     assert main(["--config", str(cfg), "devices", "--self-test"]) == 1
     out = capsys.readouterr().out
     assert "/dev/ttyNOPE7" in out and "没有图片" in out and "失败 FAIL" in out
+
+
+def test_qr_decode_image_files(tmp_path, capsys):
+    import cv2
+    import numpy as np
+
+    from devices.qr.corpus import render_code
+
+    good = tmp_path / "good.png"
+    code = render_code("EHBID1.图片文件".encode(), 5)
+    frame = np.full((480, 640), 150, np.uint8)
+    frame[10 : 10 + code.shape[0], 10 : 10 + code.shape[1]] = code
+    cv2.imwrite(str(good), frame)
+    empty = tmp_path / "empty.png"
+    cv2.imwrite(str(empty), np.full((100, 100), 200, np.uint8))
+    assert main(["qr", "decode", str(good), str(empty)]) == 1
+    captured = capsys.readouterr()
+    assert "EHBID1.图片文件" in captured.out and "zxing" in captured.out
+    assert "没有找到二维码" in captured.err
