@@ -23,6 +23,7 @@ from pathlib import Path
 from types import TracebackType
 
 from devices.errors import DeviceError
+from devices.process import spawn
 
 VPCD_DRIVER = Path("/usr/lib/pcsc/drivers/serial/libifdvpcd.so")
 PCSCD = "pcscd"
@@ -108,9 +109,10 @@ class PrivatePcscd:
         script = f'mount --bind "{run}" /run && exec {PCSCD} --foreground -c "{conf}"'
         log = self.log_path.open("ab")
         try:
-            # unshare and sh exec: pcscd stays our direct child, so terminate() reaches it
-            self.proc = subprocess.Popen([*ns, "sh", "-c", script], stdout=log,
-                                         stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+            # unshare and sh exec: pcscd stays our direct child, so terminate() reaches it, and
+            # it dies with the workstation, even a killed one (spawn)
+            self.proc = spawn([*ns, "sh", "-c", script], stdout=log,
+                              stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         finally:
             log.close()
         deadline = time.monotonic() + timeout_s

@@ -33,6 +33,7 @@ from devices.cards.simulated import (
 )
 from devices.cards.vpcd import VpcdCardSlot
 from devices.control import ControlClient, ControlError, ControlServer
+from devices.process import spawn
 
 log = logging.getLogger(__name__)
 
@@ -112,7 +113,7 @@ class VirtualCardProcess:
         self.control = VirtualCardControl(control)
 
     def start(self, timeout_s: float = 20.0) -> VirtualCardProcess:
-        self.proc = subprocess.Popen(
+        self.proc = spawn(  # dies with the workstation, even a killed one
             [sys.executable, "-m", "devices.cards.virtual_card", "--port", str(self.port),
              "--control", str(self.control_path)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,

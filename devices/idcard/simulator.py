@@ -33,6 +33,7 @@ from devices.idcard.protocol import (
     reply,
     xor,
 )
+from devices.process import spawn
 
 STEPS = {FIND: "find", SELECT: "select", READ: "read"}
 
@@ -179,7 +180,7 @@ class SimulatedIdCardReaderProcess:
         self.proc: subprocess.Popen[str] | None = None
 
     def start(self, timeout_s: float = 20.0) -> SimulatedIdCardReaderProcess:
-        self.proc = subprocess.Popen(
+        self.proc = spawn(  # dies with the workstation, even a killed one
             [sys.executable, "-m", "devices.idcard.simulator", "--control",
              str(self.control_path)],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
