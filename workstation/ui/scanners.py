@@ -52,7 +52,7 @@ class WedgeScannerFilter(QObject):
         assert isinstance(event, QKeyEvent)
         if obj is None or not obj.isWidgetType() or event.isAutoRepeat():
             return False
-        if isinstance(QApplication.focusWidget(), _TEXT_INPUTS) and not self._held:
+        if isinstance(obj, _TEXT_INPUTS) and not self._held:
             return False  # typing into a field: keys go there untouched (a scan lands there too)
         mods = event.modifiers() & ~Qt.KeyboardModifier.ShiftModifier \
             & ~Qt.KeyboardModifier.KeypadModifier
