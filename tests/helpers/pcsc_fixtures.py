@@ -14,6 +14,7 @@ empties the reader again afterwards, waiting for pcscd to report it (an event, n
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
 import shutil
@@ -30,6 +31,7 @@ from devices.cards.virtual_card import VirtualCardControl, VirtualCardProcess
 
 PCSC_DIR = Path(tempfile.mkdtemp(prefix="mzpc-", dir="/tmp"))
 os.environ[SOCKET_ENV] = str(PCSC_DIR / "run" / "pcscd" / "pcscd.comm")
+atexit.register(shutil.rmtree, PCSC_DIR, True)  # also when no test started the stack
 
 READER = reader_names(0)[0]
 
