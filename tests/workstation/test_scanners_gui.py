@@ -129,3 +129,47 @@ def test_wedge_scan_identifies_in_the_kiosk(qtbot, kiosk, sandbox):
     qtbot.keyClick(kiosk.launcher, Qt.Key.Key_Return)
     qtbot.waitUntil(lambda: kiosk.core.sessions.current is not None, timeout=10000)
     assert kiosk.core.sessions.current.applicant.holder_id == person.id_number
+
+
+def test_serial_scanner_codes_reach_the_code_formats(qtbot, make_core, sandbox):
+    """GIVEN qr_scanner = serial on a pseudo-terminal WHEN a scanner sends a code + CR
+    THEN the applicant is identified, through the GUI thread."""
+    import os
+    import tty
+
+    from workstation.config import DevicesConfig
+
+    master, slave = os.openpty()
+    tty.setraw(slave)
+    win = MainWindow(kiosk=True)
+    qtbot.addWidget(win)
+    win.show()
+    win.attach(make_core(mode="kiosk", devices=DevicesConfig(
+        qr_scanner=f"serial:{os.ttyname(slave)}", scanner_terminator="CR")))
+    try:
+        assert win.wedge is None and len(win.scanners) == 1
+        person = sandbox.world.sample_person(3)
+        code = win.core.platform.issue_code(person.id_number).code
+        os.write(master, b"\x00\xff\xfe\x81garbage\r")  # a misconfigured scanner's junk
+        qtbot.waitUntil(lambda: "二进制" in win.banner.text(), timeout=10000)
+        assert win.core.sessions.current is None
+        os.write(master, code.encode() + b"\r")
+        qtbot.waitUntil(lambda: win.core.sessions.current is not None, timeout=10000)
+        assert win.core.sessions.current.applicant.holder_id == person.id_number
+    finally:
+        win.stop_scanners()
+        win.idle.stop()
+        win.tasks.wait_for_done(10000)
+        os.close(master)
+        os.close(slave)
+
+
+def test_a_camera_that_cannot_open_is_named_in_the_status_bar(qtbot, make_core):
+    from workstation.config import DevicesConfig
+
+    win = MainWindow(kiosk=False)
+    qtbot.addWidget(win)
+    win.show()
+    win.attach(make_core(devices=DevicesConfig(qr_scanner="camera:97")))
+    assert "不可用" in win.device_label.text() and "摄像头 97" in win.device_label.text()
+    assert win.scanners == []
