@@ -17,6 +17,11 @@ Figures (flat JSON object):
 - print_kb_per_page_max: the largest PDF size per page over the templates (without photos).
 - print_submit_to_completed_ms_median: a private cupsd with a PDF file queue, from submit
   (pre-flight included) to the job's completed state, median of 20.
+- qr_chain_rate, qr_best_single_rate, qr_chain_median_ms_720p, qr_zxing_* / qr_zbar_* and
+  qr_candidates (every candidate chain): decoders over 1,100 generated frames, see
+  benchmarks/qr.py.
+- card_read_p95_ms, card_insert_to_applicant_p95_ms: the card path on a private pcscd + vpcd +
+  virtual card, see benchmarks/cards.py.
 """
 
 from __future__ import annotations
@@ -344,6 +349,13 @@ def main() -> int:
     results.update(bench_print_render())
     results.update(bench_print_first_render())
     results.update(bench_print_submit())
+    print(json.dumps(results, ensure_ascii=False), flush=True)
+    from benchmarks.cards import bench_cards
+    from benchmarks.qr import bench_qr
+
+    results.update(bench_cards())
+    print(json.dumps(results, ensure_ascii=False), flush=True)
+    results.update(bench_qr())
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "latest.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -19,6 +19,7 @@ pytest_plugins = [
     "tests.helpers.db_fixtures",
     "tests.helpers.workstation_fixtures",
     "tests.helpers.cups_fixtures",
+    "tests.helpers.pcsc_fixtures",  # exports PCSCLITE_CSOCK_NAME before any PC/SC call
 ]
 
 

@@ -7,6 +7,10 @@
     mianzheng cache stats | purge [--all]    the offline licence cache
     mianzheng verify CODE [--pdf FILE]       was this document issued here; is this PDF it
     mianzheng new-plugin NAME --dest DIR     generate a scenario plugin package
+    mianzheng card insert --person ID | remove  the running workstation's virtual card
+    mianzheng idcard place --person ID | take   its simulated ID-card reader
+    mianzheng devices [--self-test] [--json]  configured devices, their state, a self-test
+    mianzheng qr decode FILE...              decode QR codes in image files
 
 Imports are deferred to each sub-command so `run` starts fast.
 """
@@ -70,6 +74,32 @@ def _parser() -> argparse.ArgumentParser:
     purge = cache_sub.add_parser("purge", help="delete cached licences / 清除缓存")
     purge.add_argument("--all", action="store_true", help="also those still valid / 包括未过期的")
     _add_new_plugin_parser(sub)
+
+    card = sub.add_parser("card", help="the simulated card reader's virtual card / 模拟社保卡")
+    card_sub = card.add_subparsers(dest="card_command", required=True)
+    insert = card_sub.add_parser("insert", help="insert a sandbox citizen's card / 插卡")
+    insert.add_argument("--person", required=True, help="the citizen's ID number / 证件号码")
+    insert.add_argument("--pull-after", type=int, metavar="N",
+                        help="the card leaves after N commands (pulled mid-read) / 读到一半拔卡")
+    insert.add_argument("--foreign", action="store_true",
+                        help="another kind of card (unknown ATR) / 插入一张非社保卡")
+    card_sub.add_parser("remove", help="pull the card out / 拔卡")
+
+    idcard = sub.add_parser("idcard", help="the simulated ID-card reader / 模拟身份证阅读器")
+    idcard_sub = idcard.add_subparsers(dest="idcard_command", required=True)
+    place = idcard_sub.add_parser("place", help="place a citizen's ID card / 放证")
+    place.add_argument("--person", required=True, help="the citizen's ID number / 证件号码")
+    idcard_sub.add_parser("take", help="take the card away / 取走")
+
+    qr = sub.add_parser("qr", help="QR codes in image files / 图片中的二维码")
+    qr_sub = qr.add_subparsers(dest="qr_command", required=True)
+    decode = qr_sub.add_parser("decode", help="decode image files / 解码图片")
+    decode.add_argument("files", nargs="+", type=Path)
+
+    dev = sub.add_parser("devices", help="configured devices and self-test / 设备与自检")
+    dev.add_argument("--self-test", action="store_true",
+                     help="exercise every device once / 逐个自检")
+    dev.add_argument("--json", action="store_true")
     return p
 
 
@@ -136,6 +166,14 @@ def _dispatch(config: Config, args: argparse.Namespace, started: float) -> int:
         return _cache(config, args.cache_command, purge_all=getattr(args, "all", False))
     if args.command == "new-plugin":
         return _new_plugin(args)
+    if args.command == "card":
+        return _card(config, args)
+    if args.command == "idcard":
+        return _idcard(config, args)
+    if args.command == "qr":
+        return _qr_decode(config, args.files)
+    if args.command == "devices":
+        return _devices(config, self_test=args.self_test, as_json=args.json)
     return 2
 
 
@@ -211,6 +249,8 @@ def _run(config: Config, args: argparse.Namespace, started: float) -> int:
 
             platform_url = stack.enter_context(EmbeddedSandbox()).url
             logging.getLogger(__name__).info("embedded sandbox at %s", platform_url)
+        card_readers = [f for f in (_card_reader_factory(config, stack),
+                                    _id_reader_factory(config, stack)) if f is not None]
 
         def build_core() -> Any:
             from workstation.core import Workstation
@@ -224,8 +264,154 @@ def _run(config: Config, args: argparse.Namespace, started: float) -> int:
             after_attach = _open_demo_phone
         return run_gui(
             kiosk=config.kiosk_mode, build_core=build_core, after_attach=after_attach,
-            started=started,
+            started=started, card_readers=card_readers,
         )
+
+
+def _card_reader_factory(config: Config, stack: contextlib.ExitStack) -> Any:
+    """A callable that builds the configured card reader, or None for "none".
+
+    The shell calls it off the GUI thread after the first paint (its imports and the embedded
+    pcscd stay off the start-up path). For "simulated" it first starts the embedded device
+    stack (private pcscd + vpcd + virtual card), which exports the pcscd socket before this
+    process's first PC/SC call (the reader starts only after it).
+    """
+    kind = config.devices.kind("card_reader")
+    if kind == "none":
+        return None
+    started: list[Any] = []
+    # run_gui waits for the factory to finish before returning, so this runs after it
+    stack.callback(lambda: [embedded.stop() for embedded in started])
+
+    def make() -> Any:
+        from workstation.devices import build_card_reader, virtual_card_state_file
+
+        if kind != "simulated":
+            return build_card_reader(config.devices)
+        from workstation.embedded import EmbeddedDevices
+
+        embedded = EmbeddedDevices(virtual_card_state_file(config))
+        started.append(embedded)
+        embedded.start()
+        print("模拟读卡器已就绪：mianzheng card insert --person 证件号码 / "
+              "simulated card reader ready", flush=True)
+        return build_card_reader(config.devices, simulated_reader=embedded.reader)
+
+    return make
+
+
+def _id_reader_factory(config: Config, stack: contextlib.ExitStack) -> Any:
+    """Like _card_reader_factory, for the second-generation ID-card reader."""
+    kind = config.devices.kind("id_card_reader")
+    if kind == "none":
+        return None
+    started: list[Any] = []
+    stack.callback(lambda: [embedded.stop() for embedded in started])
+
+    def make() -> Any:
+        from workstation.devices import build_id_card_reader, id_reader_state_file
+
+        if kind != "simulated":
+            return build_id_card_reader(config.devices)
+        from workstation.embedded import EmbeddedIdCardReader
+
+        embedded = EmbeddedIdCardReader(id_reader_state_file(config))
+        started.append(embedded)
+        embedded.start()
+        print("模拟身份证阅读器已就绪：mianzheng idcard place --person 证件号码 / "
+              "simulated ID-card reader ready", flush=True)
+        return build_id_card_reader(config.devices, simulated_port=embedded.port)
+
+    return make
+
+
+def _idcard(config: Config, args: argparse.Namespace) -> int:
+    """Place a sandbox citizen's ID card on the running workstation's simulated reader."""
+    from workstation.devices import id_reader_control
+
+    control = id_reader_control(config)
+    if args.idcard_command == "take":
+        control.request(op="take")
+        print("已取走身份证 / ID card taken away")
+        return 0
+    from sandbox.cards import NoSuchCardHolder, id_card_data_for
+
+    try:
+        card = id_card_data_for(args.person.strip().upper())
+    except NoSuchCardHolder as exc:
+        print(f"错误 / error: {exc.message}", file=sys.stderr)
+        return 1
+    control.request(op="place", card=card)
+    print(f"已放置身份证：{card['name'][0]}** / ID card placed")
+    return 0
+
+
+def _qr_decode(config: Config, files: list[Path]) -> int:
+    """Decode the QR code in each image file with the configured decoder chain."""
+    from devices.errors import DeviceError
+    from devices.qr.decoders import DecoderChain, decode_image_file
+    from devices.qr.payload import ScanRejected, check_scanned_text, text_from_bytes
+
+    chain = DecoderChain.from_names(config.devices.qr_decoders)
+    failed = 0
+    for path in files:
+        try:
+            found = decode_image_file(path, chain)
+            if found is None:
+                raise DeviceError("图片中没有找到二维码")
+            text = check_scanned_text(text_from_bytes(found.payload))
+        except (DeviceError, ScanRejected) as exc:
+            failed += 1
+            print(f"{path}: 失败 / failed: {exc.message}", file=sys.stderr)
+            continue
+        print(f"{path}\t{found.decoder}\t{text}")
+    return 1 if failed else 0
+
+
+def _devices(config: Config, *, self_test: bool, as_json: bool) -> int:
+    """List the configured devices; with --self-test exercise each (simulators included)."""
+    import json
+
+    from workstation.devices import list_devices
+    from workstation.devices import self_test as run_self_test
+
+    reports = run_self_test(config) if self_test else list_devices(config)
+    failed = [r for r in reports if r.ok is False or not r.usable]
+    if as_json:
+        print(json.dumps([r.to_json() for r in reports], ensure_ascii=False, indent=2))
+        return 1 if failed else 0
+    for r in reports:
+        mark = {True: "通过 OK", False: "失败 FAIL", None: "—"}[r.ok]
+        state = "可用 usable" if r.usable else "本机不可用 / not usable here"
+        print(f"{r.title}  [{r.key} = \"{r.spec}\"]  {r.backend}  状态：{state}")
+        if self_test and r.spec != "none":
+            print(f"    自检 {mark}  {r.detail}  ({r.ms:.0f} ms)")
+    if self_test:
+        ok = len(reports) - len(failed)
+        print(f"\n{ok}/{len(reports)} 项通过 / passed")
+    return 1 if failed else 0
+
+
+def _card(config: Config, args: argparse.Namespace) -> int:
+    """Insert or pull the running workstation's virtual social security card."""
+    from devices.cards.simulated import CardFaults, SocialSecurityCardProfile
+    from workstation.devices import virtual_card_control
+
+    control = virtual_card_control(config)
+    if args.card_command == "remove":
+        control.remove()
+        print("已拔卡 / card removed")
+        return 0
+    from sandbox.cards import NoSuchCardHolder, card_data_for
+
+    try:
+        profile = SocialSecurityCardProfile.from_json(card_data_for(args.person.strip().upper()))
+    except NoSuchCardHolder as exc:
+        print(f"错误 / error: {exc.message}", file=sys.stderr)
+        return 1
+    control.insert(profile, CardFaults(vanish_after=args.pull_after, foreign=args.foreign))
+    print(f"已插卡：{profile.name[0]}**（卡号 *{profile.card_number[-4:]}）/ card inserted")
+    return 0
 
 
 def _open_demo_phone(window: Any) -> None:

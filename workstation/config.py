@@ -45,10 +45,44 @@ class KioskConfig:
     end_session_on_card_removal: bool = True
 
 
+# [devices] backends: "kind" or "kind:argument". "simulated" runs the product's own simulator
+# (for the card reader: the real PC/SC stack with a private pcscd and the virtual card).
+DEVICE_KINDS: dict[str, tuple[str, ...]] = {
+    "card_reader": ("simulated", "pcsc", "none"),  # pcsc = first reader; pcsc:NAME = by name
+    "id_card_reader": ("simulated", "serial", "none"),  # serial:/dev/ttyUSB0
+    "qr_scanner": ("simulated", "wedge", "serial", "camera", "none"),  # camera:0
+    "locker": ("simulated", "serial", "none"),
+    "document_camera": ("simulated", "folder", "camera", "none"),  # folder:/path
+}
+_NEEDS_ARGUMENT = {"serial", "folder"}
+QR_DECODERS = ("zxing", "zbar")
+SERIAL_TERMINATORS = {"CR": "\r", "LF": "\n", "CRLF": "\r\n", "TAB": "\t"}
+
+
 @dataclass(frozen=True)
 class DevicesConfig:
     card_reader: str = "simulated"
+    id_card_reader: str = "simulated"
     qr_scanner: str = "simulated"
+    qr_decoders: tuple[str, ...] = QR_DECODERS  # tried in this order on each frame
+    scanner_terminator: str = "CR"  # serial QR scanner: CR, LF, CRLF or TAB
+    serial_baud: int = 9600
+    locker: str = "simulated"
+    locker_board: int = 1
+    locker_doors: int = 16
+    locker_open_level: int = 1  # status value that means "open" (wiring-dependent: 0 or 1)
+    locker_timeout_s: float = 0.5
+    locker_retries: int = 2
+    document_camera: str = "simulated"
+
+    def kind(self, key: str) -> str:
+        """The backend kind of ``key`` ("serial" for "serial:/dev/ttyS0")."""
+        return str(getattr(self, key)).split(":", 1)[0]
+
+    def argument(self, key: str) -> str:
+        """What follows the colon ("/dev/ttyS0"), or ""."""
+        parts = str(getattr(self, key)).split(":", 1)
+        return parts[1] if len(parts) == 2 else ""
 
 
 @dataclass(frozen=True)
@@ -187,11 +221,7 @@ def config_from_dict(raw: dict[str, Any], *, base_dir: Path | None = None) -> Co
             "kiosk.countdown_s", "应至少 3 秒且小于空闲超时 / must be >= 3 and < idle_timeout_s"
         )
 
-    devices_cfg = DevicesConfig(
-        card_reader=_take(devices, "card_reader", "devices.", str, d.devices.card_reader),
-        qr_scanner=_take(devices, "qr_scanner", "devices.", str, d.devices.qr_scanner),
-    )
-    _no_leftovers(devices, "devices.")
+    devices_cfg = _devices_config(devices, d.devices)
     printers_cfg = PrintersConfig(
         a4=_take(printers, "a4", "printers.", str, d.printers.a4),
         receipt=_take(printers, "receipt", "printers.", str, d.printers.receipt),
@@ -249,6 +279,65 @@ def config_from_dict(raw: dict[str, Any], *, base_dir: Path | None = None) -> Co
         printers=printers_cfg,
         documents=documents_cfg,
     )
+
+
+def _device_spec(key: str, value: str) -> str:
+    kind, _, argument = value.partition(":")
+    kinds = DEVICE_KINDS[key]
+    if kind not in kinds:
+        raise ConfigError(
+            f"devices.{key}",
+            f"应为 {' / '.join(kinds)} 之一（可加“:参数”） / must be one of {', '.join(kinds)}",
+        )
+    if kind in _NEEDS_ARGUMENT and not argument:
+        raise ConfigError(f"devices.{key}", f"“{kind}”需要参数，例如 {kind}:/dev/ttyUSB0 "
+                          f"/ {kind} needs an argument")
+    if kind == "camera" and argument and not argument.isdigit():
+        raise ConfigError(f"devices.{key}", "摄像头编号应为数字，例如 camera:0 / "
+                          "camera index must be a number")
+    if kind in ("none", "simulated") and argument:
+        raise ConfigError(f"devices.{key}", f"“{kind}”不带参数 / {kind} takes no argument")
+    return value
+
+
+def _devices_config(devices: dict[str, Any], d: DevicesConfig) -> DevicesConfig:
+    p = "devices."
+    specs = {key: _device_spec(key, _take(devices, key, p, str, getattr(d, key)).strip())
+             for key in DEVICE_KINDS}
+    cfg = DevicesConfig(
+        **specs,
+        qr_decoders=_take(devices, "qr_decoders", p, tuple, d.qr_decoders),
+        scanner_terminator=_take(devices, "scanner_terminator", p, str, d.scanner_terminator),
+        serial_baud=_take(devices, "serial_baud", p, int, d.serial_baud),
+        locker_board=_take(devices, "locker_board", p, int, d.locker_board),
+        locker_doors=_take(devices, "locker_doors", p, int, d.locker_doors),
+        locker_open_level=_take(devices, "locker_open_level", p, int, d.locker_open_level),
+        locker_timeout_s=_take(devices, "locker_timeout_s", p, float, d.locker_timeout_s),
+        locker_retries=_take(devices, "locker_retries", p, int, d.locker_retries),
+    )
+    _no_leftovers(devices, p)
+    if not cfg.qr_decoders or any(x not in QR_DECODERS for x in cfg.qr_decoders) or len(
+            set(cfg.qr_decoders)) != len(cfg.qr_decoders):
+        raise ConfigError("devices.qr_decoders", "应为 \"zxing\"、\"zbar\" 组成的不重复列表 / "
+                          "must be a non-empty list of distinct \"zxing\", \"zbar\"")
+    if cfg.scanner_terminator not in SERIAL_TERMINATORS:
+        raise ConfigError("devices.scanner_terminator", "应为 CR、LF、CRLF 或 TAB / "
+                          "must be CR, LF, CRLF or TAB")
+    if cfg.serial_baud not in (1200, 2400, 4800, 9600, 19200, 38400, 57600, 115200):
+        raise ConfigError("devices.serial_baud", "不是常用的波特率（如 9600、115200）/ "
+                          "not a standard baud rate")
+    if not 0 <= cfg.locker_board <= 255:
+        raise ConfigError("devices.locker_board", "应在 0 到 255 之间 / must be 0..255")
+    if not 1 <= cfg.locker_doors <= 255:
+        raise ConfigError("devices.locker_doors", "应在 1 到 255 之间 / must be 1..255")
+    if cfg.locker_open_level not in (0, 1):
+        raise ConfigError("devices.locker_open_level", "应为 0 或 1 / must be 0 or 1")
+    if not 0.05 <= cfg.locker_timeout_s <= 10:
+        raise ConfigError("devices.locker_timeout_s", "应在 0.05 到 10 秒之间 / "
+                          "must be 0.05..10 s")
+    if not 0 <= cfg.locker_retries <= 10:
+        raise ConfigError("devices.locker_retries", "应在 0 到 10 之间 / must be 0..10")
+    return cfg
 
 
 def load_config(path: Path | None) -> Config:

@@ -10,7 +10,7 @@ import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Any
 
@@ -70,6 +70,7 @@ def run_gui(
     build_core: Callable[[], Any],
     after_attach: Callable[[MainWindow], None] | None = None,
     started: float | None = None,
+    card_readers: Sequence[Callable[[], Any]] = (),
 ) -> int:
     started = started if started is not None else time.perf_counter()
     app = QApplication.instance() or QApplication(sys.argv[:1])
@@ -82,6 +83,9 @@ def run_gui(
     def attach(core: Any) -> None:
         window.attach(core)
         log.info("workstation ready")
+        for make_reader in card_readers:  # each builds a SmartCardReader, may start pcscd:
+            window.tasks.submit(make_reader, window.attach_card_reader,  # off the GUI thread
+                                window.card_reader_failed)
         if after_attach:
             after_attach(window)
 
@@ -119,6 +123,8 @@ def run_gui(
     wake.timeout.connect(lambda: None)
     wake.start(500)
     code = app.exec()
+    wake.stop()
+    window.detach_card_reader()
     window.tasks.wait_for_done(10000)
     if window.core is not None:
         window.core.close()

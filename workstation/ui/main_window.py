@@ -320,10 +320,14 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self._central)
 
         self.link_label = QLabel("平台：连接中…")
+        self.reader_label = QLabel("○ 读卡器：未配置")
+        self.reader_label.setObjectName("ReaderState")
         self.device_label = QLabel()
         self.operator_label = QLabel()
         status = QStatusBar()
+        self._status = status
         status.addWidget(self.link_label)
+        status.addWidget(self.reader_label)
         status.addWidget(self.device_label)
         self.outbox_label = QLabel()  # submissions waiting in the outbox (hidden when none)
         self.outbox_label.hide()
@@ -336,6 +340,11 @@ class MainWindow(QMainWindow):
         self.sign_out_button.clicked.connect(self.sign_out)
         self.scan_error.connect(lambda m: self.banner.show_message(m, "error"))
         self._built = False
+        self.card_bridges: list[Any] = []  # one CardReaderBridge per card reader
+        self._card_session_id: int | None = None
+        self.scanners: list[Any] = []  # QR sources to stop on close
+        self.wedge: Any = None
+        self.scanner_bridge: Any = None
 
     def build_body(self) -> None:
         """Build the pages, the applicant panel and the overlays (once)."""
@@ -383,10 +392,11 @@ class MainWindow(QMainWindow):
         self.sign_in.hint.setVisible(cfg.wants_demo_operator)
         suffix = "（自助）" if self.kiosk else ""
         self.station_label.setText(f"工作站 {cfg.workstation_id}{suffix}")
-        self.device_label.setText(
-            f"读卡器：{_device_label(cfg.devices.card_reader)}　"
-            f"扫码器：{_device_label(cfg.devices.qr_scanner)}"
-        )
+        self.device_label.setText(f"扫码器：{_device_label(cfg.devices.qr_scanner)}")
+        if not self.scanners and self.wedge is None:
+            from workstation.ui.scanners import start_scanners
+
+            self.scanners = start_scanners(self, cfg.devices)
         core.sessions.subscribe(lambda _s, event: self._bridge.session_changed.emit(event))
         core.link.listeners.append(lambda _l: self._bridge.link_changed.emit())
         outbox = getattr(core, "outbox", None)
@@ -541,9 +551,31 @@ class MainWindow(QMainWindow):
 
     # -- identification by code ----------------------------------------------------------
 
+    def code_bytes_scanned(self, data: bytes) -> None:
+        """Raw bytes from a camera or serial scanner: UTF-8, else GB18030, else refused."""
+        from devices.qr.payload import ScanRejected, text_from_bytes
+
+        try:
+            text = text_from_bytes(data)
+        except ScanRejected as exc:
+            self.scan_error.emit(exc.message)
+            return
+        self.code_scanned(text)
+
     def code_scanned(self, payload: str) -> None:
-        """A QR payload from a scanner: verify, resolve, then begin the applicant session."""
+        """A QR payload from any scanner: checked here (oversized input, control characters,
+        binary junk, unknown format get a message and change nothing), then verified and
+        resolved off the GUI thread, then the applicant session begins."""
         if self.core is None or (not self.kiosk and self.core.operator is None):
+            return
+        from devices.qr.payload import ScanRejected, check_scanned_text
+        from workstation.services.codes import CodeRefused
+
+        try:
+            payload = check_scanned_text(payload)
+            self.core.codes.format_for(payload)
+        except (ScanRejected, CodeRefused) as exc:
+            self.scan_error.emit(exc.message)
             return
         self.run_busy(
             "正在核验身份码…",
@@ -558,6 +590,110 @@ class MainWindow(QMainWindow):
         if self.current_scenario is not None:
             self.go_home()
         self.core.begin_session(applicant)
+
+    # -- identification by card ----------------------------------------------------------
+
+    def attach_card_reader(self, reader: Any) -> None:
+        """Watch a card reader (devices.cards.reader.SmartCardReader) through a Qt bridge.
+
+        The first reader shows in ``reader_label``; further ones (the ID-card reader) get a
+        label of their own in the status bar."""
+        from workstation.ui.devices import CardReaderBridge
+
+        bridge = CardReaderBridge(reader, self)
+        if not self.card_bridges:
+            bridge.label = self.reader_label
+        else:
+            bridge.label = QLabel()
+            self._status.insertWidget(1 + len(self.card_bridges), bridge.label)
+        self.card_bridges.append(bridge)
+        bridge.card_event.connect(lambda event, b=bridge: self._card_event(event, b))
+        self._show_reader_state(bridge, reader.state, None)
+        bridge.start()
+
+    def card_reader_failed(self, exc: BaseException) -> None:
+        """A configured card reader could not be set up: say so in the status bar."""
+        log.error("card reader unavailable: %s", type(exc).__name__)
+        label = self.reader_label if not self.card_bridges else QLabel()
+        if label is not self.reader_label:
+            self._status.insertWidget(1 + len(self.card_bridges), label)
+        name = getattr(exc, "reader_label", "读卡器")
+        label.setText(f"○ {name}：不可用")
+        label.setStyleSheet("color: #b26a00;")
+        label.setToolTip(_message(exc))
+
+    def stop_scanners(self) -> None:
+        for scanner in self.scanners:
+            scanner.stop()
+        self.scanners = []
+        if self.wedge is not None:
+            app = _app()
+            if app is not None:
+                app.removeEventFilter(self.wedge)
+            self.wedge = None
+
+    def detach_card_reader(self) -> None:
+        """Stop watching every card reader."""
+        for bridge in self.card_bridges:
+            bridge.stop()
+            bridge.deleteLater()
+        self.card_bridges = []
+
+    def _show_reader_state(self, bridge: Any, state: Any, error: Any) -> None:
+        ok = state.value in ("empty", "card", "reading")
+        name = getattr(bridge.reader, "label", "读卡器")
+        text = bridge.reader.state_text(state) if hasattr(bridge.reader, "state_text") \
+            else state.label
+        bridge.label.setText(("● " if ok else "○ ") + f"{name}：{text}")
+        bridge.label.setStyleSheet("color: #1b7f3b;" if ok else "color: #b26a00;")
+        bridge.label.setToolTip(getattr(error, "message", "") or "")
+
+    def _card_event(self, event: Any, bridge: Any) -> None:
+        """A reader event, on the GUI thread (queued from the reader's thread)."""
+        self._show_reader_state(bridge, event.state, event.error)
+        kind = event.kind.value
+        if self._built and kind in ("inserted", "identity", "removed"):
+            self.idle.reset()  # a card going in or out is the citizen's activity
+        if kind == "identity":
+            self._card_identity(event.identity)
+        elif kind == "read_failed" and event.error is not None:
+            self.scan_error.emit(event.error.message)
+        elif kind == "removed" and getattr(bridge.reader, "ends_session_on_removal", True):
+            self._card_removed()
+        elif kind == "inserted":
+            self.banner.clear_message()
+
+    def _card_identity(self, identity: Any) -> None:
+        if self.core is None:
+            return
+        if not self.kiosk and self.core.operator is None:
+            self.scan_error.emit("请先登录，再读卡")
+            return
+        from workstation.devices import applicant_from_card
+
+        try:
+            applicant = applicant_from_card(identity)
+        except Exception as exc:  # CardDataError: a clear message, nothing changes
+            self.scan_error.emit(_message(exc))
+            self.core.in_background(
+                self.core.audit.record, "refusal", operator=self.core.operator_name(),
+                details={"what": "card", "reason": getattr(exc, "code", type(exc).__name__)},
+            )
+            return
+        self._identified(applicant)
+        session = self.core.sessions.current
+        self._card_session_id = session.session_id if session is not None else None
+
+    def _card_removed(self) -> None:
+        """The card left: in kiosk mode (where configured) the card's session ends with it."""
+        session_id, self._card_session_id = self._card_session_id, None
+        if self.core is None or not self.kiosk:
+            return
+        if not self.core.config.kiosk.end_session_on_card_removal:
+            return
+        session = self.core.sessions.current
+        if session is not None and session.session_id == session_id:
+            self.end_session("card_removed")
 
     # -- platform link and status ---------------------------------------------------------
 
@@ -619,6 +755,8 @@ class MainWindow(QMainWindow):
             self.busy.setGeometry(self._central.rect())
 
     def closeEvent(self, event: QCloseEvent | None) -> None:
+        self.detach_card_reader()
+        self.stop_scanners()
         if self._built:
             self.idle.stop()
             self._health_timer.stop()
@@ -629,7 +767,8 @@ class MainWindow(QMainWindow):
 
 
 def _device_label(spec: str) -> str:
-    return {"simulated": "模拟", "none": "未配置", "": "未配置"}.get(spec, spec)
+    return {"simulated": "模拟（键盘口）", "wedge": "键盘口", "none": "未配置",
+            "": "未配置"}.get(spec, spec)
 
 
 def _message(exc: BaseException) -> str:
