@@ -10,6 +10,7 @@ thread that lives as long as the process.
 from __future__ import annotations
 
 import ctypes
+import os
 import queue
 import signal
 import subprocess
@@ -21,13 +22,23 @@ from typing import Any
 _PR_SET_PDEATHSIG = 1
 
 
-def _die_with_parent() -> None:
-    """In the child, before exec: SIGTERM when the parent (thread) dies."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux: the parent's stop() still applies
-        pass
+def die_with_parent(parent_pid: int) -> Callable[[], None]:
+    """A ``preexec_fn``: in the child, before exec, SIGTERM when the parent (thread) dies.
+
+    If the parent died between the fork and the ``prctl`` call, no signal would ever come
+    (the child has already been re-parented): the child checks and leaves at once.
+    """
+
+    def run() -> None:
+        try:
+            libc = ctypes.CDLL(None, use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+        except (OSError, AttributeError):  # not Linux: the parent's stop() still applies
+            return
+        if os.getppid() != parent_pid:
+            os._exit(1)
+
+    return run
 
 
 class _Spawner:
@@ -61,7 +72,8 @@ def spawn(args: Sequence[str], **popen_kwargs: Any) -> subprocess.Popen[Any]:
     global _spawner
 
     def start() -> subprocess.Popen[Any]:
-        return subprocess.Popen(list(args), preexec_fn=_die_with_parent, **popen_kwargs)
+        return subprocess.Popen(list(args), preexec_fn=die_with_parent(os.getpid()),
+                                **popen_kwargs)
 
     if threading.current_thread() is threading.main_thread():
         return start()

@@ -8,11 +8,9 @@ Used when ``platform.base_url = "embedded"`` (the default, so `make run` needs n
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import json
 import os
 import re
-import signal
 import subprocess
 import sys
 import threading
@@ -20,20 +18,9 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from devices.process import die_with_parent
+
 _URL_RE = re.compile(r"(http://127\.0\.0\.1:\d+)")
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: ask Linux to send SIGTERM when the parent dies, so a killed
-    workstation never leaves its sandbox running."""
-    try:
-        libc = ctypes.CDLL(None, use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-    except (OSError, AttributeError):  # not Linux: the parent's normal stop() still applies
-        pass
-
-
-_PR_SET_PDEATHSIG = 1
 
 
 class EmbeddedSandbox:
@@ -46,7 +33,7 @@ class EmbeddedSandbox:
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", "0"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-            preexec_fn=_die_with_parent,
+            preexec_fn=die_with_parent(os.getpid()),  # a killed workstation takes it along
         )
         found = threading.Event()
 

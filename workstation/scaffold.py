@@ -66,9 +66,27 @@ class PluginSpec:
         return "mianzheng-" + self.name.replace("_", "-")
 
 
+def _installed_plugin_names() -> dict[str, str]:
+    """Entry-point names of the installed scenario plugins, with their distributions."""
+    import importlib.metadata
+
+    from workstation.hookspecs import ENTRY_POINT_GROUP
+
+    return {
+        ep.name: (ep.dist.name if ep.dist is not None else ep.value)
+        for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP)
+    }
+
+
 def generate(spec: PluginSpec, dest: Path) -> list[Path]:
     """Write the package for ``spec`` into ``dest`` (new or empty); returns the files written."""
     spec.validate()
+    taken = _installed_plugin_names()
+    if spec.name in taken:
+        raise ScaffoldError(
+            f"插件名 {spec.name} 已被已安装的插件使用（{taken[spec.name]}），请换一个名称"
+            f" / the plugin name {spec.name} is taken by an installed plugin ({taken[spec.name]})"
+        )
     if dest.exists() and any(dest.iterdir()):
         raise ScaffoldError(f"目标目录 {dest} 不是空目录 / {dest} exists and is not empty")
     values = {

@@ -61,7 +61,7 @@ def test_run_starts_the_embedded_sandbox_and_stops_it_on_sigterm(workstation_pro
     assert children, "the sandbox runs as a child process"
     proc.send_signal(signal.SIGTERM)
     assert proc.wait(20) == 0
-    assert all(_wait_gone(child, 10) for child in children)
+    assert all(_wait_gone(child, 20) for child in children)
 
 
 def test_killed_workstation_takes_its_sandbox_along(workstation_process):
@@ -70,4 +70,4 @@ def test_killed_workstation_takes_its_sandbox_along(workstation_process):
     assert children
     proc.kill()
     proc.wait()
-    assert all(_wait_gone(child, 10) for child in children), "an orphaned sandbox kept running"
+    assert all(_wait_gone(child, 20) for child in children), "an orphaned sandbox kept running"

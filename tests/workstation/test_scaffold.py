@@ -60,3 +60,10 @@ def test_refuses_a_directory_that_is_not_empty(tmp_path, capsys):
     assert "not empty" in capsys.readouterr().err
     with pytest.raises(ScaffoldError):
         generate(PluginSpec("ok_name", "标题"), tmp_path)
+
+
+def test_refuses_the_name_of_an_installed_plugin(tmp_path, capsys):
+    """A generated package named like an installed plugin would shadow it (or fail to load)."""
+    assert main(["new-plugin", "housing_fund", "--dest", str(tmp_path / "pkg")]) == 2
+    assert "已被已安装的插件使用" in capsys.readouterr().err
+    assert not (tmp_path / "pkg").exists()
