@@ -19,6 +19,13 @@ def _children(pid: int) -> list[int]:
     return out
 
 
+def _cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return f"pid {pid}"
+
+
 def _wait_gone(pid: int, timeout_s: float) -> bool:
     """Wait for a process that is not our child to exit (a pidfd turns readable)."""
     try:
@@ -68,6 +75,8 @@ def test_killed_workstation_takes_its_sandbox_along(workstation_process):
     proc = workstation_process
     children = _children(proc.pid)
     assert children
+    commands = {c: _cmdline(c) for c in children}
     proc.kill()
     proc.wait()
-    assert all(_wait_gone(child, 20) for child in children), "an orphaned sandbox kept running"
+    survivors = [commands[c] for c in children if not _wait_gone(c, 30)]
+    assert survivors == [], "orphaned child processes kept running"
