@@ -15,11 +15,13 @@ import queue
 import signal
 import subprocess
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from typing import Any
 
 _PR_SET_PDEATHSIG = 1
+PARENT_ENV = "MIANZHENG_PARENT_PID"  # set for children started by spawn()
 
 
 def die_with_parent(parent_pid: int) -> Callable[[], None]:
@@ -67,9 +69,34 @@ _spawner: _Spawner | None = None
 _spawner_lock = threading.Lock()
 
 
+def exit_with_parent() -> None:
+    """In a Python child started by :func:`spawn`: leave when the starting process is gone.
+
+    Belt and braces beside ``PR_SET_PDEATHSIG``: a thread notices the re-parenting within half a
+    second, asks the process to stop (SIGTERM, so its own clean-up runs) and ends it outright
+    if that has not worked two seconds later.
+    """
+    raw = os.environ.get(PARENT_ENV, "")
+    if not raw.isdigit():
+        return
+    parent = int(raw)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(2)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def spawn(args: Sequence[str], **popen_kwargs: Any) -> subprocess.Popen[Any]:
     """``subprocess.Popen(args, ...)`` whose child gets SIGTERM when this process dies."""
     global _spawner
+    env = dict(popen_kwargs.pop("env", None) or os.environ)
+    env[PARENT_ENV] = str(os.getpid())
+    popen_kwargs["env"] = env
 
     def start() -> subprocess.Popen[Any]:
         return subprocess.Popen(list(args), preexec_fn=die_with_parent(os.getpid()),

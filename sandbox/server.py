@@ -37,6 +37,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from devices.process import exit_with_parent
 from sandbox.thumbnails import ThumbnailCache
 from sandbox.world import DEFAULT_SEED, World, build_world
 from workstation.services.identity import IdentityError, parse_credit_code, parse_id_number
@@ -867,6 +868,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
 def main(argv: list[str] | None = None) -> int:
     """Run the sandbox until Ctrl-C or SIGTERM; the first line printed is its URL."""
+    exit_with_parent()
     parser = argparse.ArgumentParser(prog="python -m sandbox",
                                      description="本地模拟电子证照平台与鄂汇办身份码平台")
     parser.add_argument("--host", default="127.0.0.1")

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-from devices.process import die_with_parent
+from devices.process import spawn
 
 _URL_RE = re.compile(r"(http://127\.0\.0\.1:\d+)")
 
@@ -30,10 +30,9 @@ class EmbeddedSandbox:
         self.url = ""
 
     def start(self) -> str:
-        self._proc = subprocess.Popen(
+        self._proc = spawn(  # a killed workstation takes it along
             [sys.executable, "-m", "sandbox", "--host", "127.0.0.1", "--port", "0"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1,
-            preexec_fn=die_with_parent(os.getpid()),  # a killed workstation takes it along
         )
         found = threading.Event()
 

@@ -33,7 +33,7 @@ from devices.cards.simulated import (
 )
 from devices.cards.vpcd import VpcdCardSlot
 from devices.control import ControlClient, ControlError, ControlServer
-from devices.process import spawn
+from devices.process import exit_with_parent, spawn
 
 log = logging.getLogger(__name__)
 
@@ -161,6 +161,7 @@ class VirtualCardProcess:
 
 
 def main(argv: list[str] | None = None) -> int:
+    exit_with_parent()
     p = argparse.ArgumentParser(description="virtual social security card for vpcd")
     p.add_argument("--port", type=int, required=True, help="vpcd port of the reader")
     p.add_argument("--host", default="127.0.0.1")

@@ -33,7 +33,7 @@ from devices.idcard.protocol import (
     reply,
     xor,
 )
-from devices.process import spawn
+from devices.process import exit_with_parent, spawn
 
 STEPS = {FIND: "find", SELECT: "select", READ: "read"}
 
@@ -222,6 +222,7 @@ class SimulatedIdCardReaderProcess:
 
 
 def main(argv: list[str] | None = None) -> int:
+    exit_with_parent()
     p = argparse.ArgumentParser(description="simulated ID-card reader on a pseudo-terminal")
     p.add_argument("--control", type=Path, required=True, help="Unix control socket path")
     args = p.parse_args(argv)
