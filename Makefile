@@ -15,14 +15,16 @@ STAMPS := .stamps
 # libzbar0 for pyzbar (QR decoding, and reading printed QR codes back).
 # Devices: pcscd + the vpcd virtual reader driver (the card path runs on the real PC/SC stack,
 # also in tests), libpcsclite-dev to build pyscard, util-linux for the private pcscd's mount
-# namespace (unshare).
+# namespace (unshare). Fonts the printing tests refuse on purpose: DejaVu (no Chinese glyphs) and
+# URW base35 (CFF outlines), so those tests never skip.
 DEB_PACKAGES := python3 python3-venv python3-dev gcc fontconfig fonts-wqy-microhei \
 	libegl1 libgl1 libx11-6 libxkbcommon0 libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 \
 	libbrotli1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 \
 	libxcb-shape0 libxcb-xkb1 libxcb-util1 libxkbcommon-x11-0 libx11-xcb1 xvfb xauth \
 	postgresql poppler-utils \
 	cups-daemon cups-client cups-filters cups-filters-core-drivers libcups2-dev libzbar0 \
-	pcscd vsmartcard-vpcd libpcsclite-dev util-linux
+	pcscd vsmartcard-vpcd libpcsclite-dev util-linux \
+	fonts-dejavu-core fonts-urw-base35
 
 .PHONY: all setup run test lint bench clean
 
