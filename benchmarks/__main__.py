@@ -27,6 +27,7 @@ Figures (flat JSON object):
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import os
 import platform
@@ -332,6 +333,12 @@ def bench_print_submit(runs: int = 20) -> dict[str, float]:
     return {"print_submit_to_completed_ms_median": round(statistics.median(times), 1)}
 
 
+def scenario_benchmarks() -> list[str]:
+    """The scenario plugins' benchmark modules: ``benchmarks/scenario_*.py``, each with a
+    ``bench() -> dict`` returning its named figures."""
+    return sorted(p.stem for p in (ROOT / "benchmarks").glob("scenario_*.py"))
+
+
 def main() -> int:
     from workstation.embedded import EmbeddedSandbox
 
@@ -356,6 +363,10 @@ def main() -> int:
     results.update(bench_cards())
     print(json.dumps(results, ensure_ascii=False), flush=True)
     results.update(bench_qr())
+    for name in scenario_benchmarks():
+        print(f"benchmark {name} ...", flush=True)
+        results.update(importlib.import_module(f"benchmarks.{name}").bench())
+        print(json.dumps(results, ensure_ascii=False), flush=True)
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "latest.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -15,6 +15,7 @@ import contextlib
 import datetime as dt
 import hashlib
 import hmac
+import importlib
 import io
 import json
 import logging
@@ -29,7 +30,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import qrcode
@@ -42,6 +43,10 @@ from sandbox.thumbnails import ThumbnailCache
 from sandbox.world import DEFAULT_SEED, World, build_world
 from workstation.services.identity import IdentityError, parse_credit_code, parse_id_number
 from workstation.services.model import LICENCE_TYPES, HolderKind, Licence
+
+if TYPE_CHECKING:
+    from sandbox.enterprise import EnterprisePlatforms
+    from sandbox.mi_accounts import MiAccounts
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +109,18 @@ def derive_signing_key(seed: int, kid: str) -> Ed25519PrivateKey:
     """The issuer's Ed25519 key for ``kid``, derived from the seed (stable across restarts)."""
     digest = hashlib.sha256(f"mianzheng-sandbox:{seed}:{kid}".encode()).digest()
     return Ed25519PrivateKey.from_private_bytes(digest)
+
+
+#: The scenario platforms served beside the licence library: (attribute, "module:Class").
+#: Each class takes the server, and offers ``routes()`` (method, path regex, handler,
+#: needs_auth) and ``reset()`` (back to the seeded state between tests).
+PLATFORMS: list[tuple[str, str]] = [
+    # S9/S10/S11: electronic business licence login, consent requests, enterprise data,
+    # housing-fund archive, trading registrations, policy applications
+    ("enterprise", "sandbox.enterprise:EnterprisePlatforms"),
+    # Medical-insurance accounts shared by S1 (pharmacy) and S7/S8 (medical insurance)
+    ("mi_accounts", "sandbox.mi_accounts:MiAccounts"),
+]
 
 
 class ApiError(Exception):
@@ -282,6 +299,11 @@ class SandboxServer:
     observe the server programmatically as well as over ``/sandbox/*``.
     """
 
+    if TYPE_CHECKING:  # set from PLATFORMS in __init__
+        enterprise: EnterprisePlatforms
+        mi_accounts: MiAccounts
+
+
     def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int = DEFAULT_SEED,
                  client_credentials: dict[str, str] | None = None, code_ttl_s: int = 60,
                  *, clock: Callable[[], dt.datetime] | None = None,
@@ -335,12 +357,16 @@ class SandboxServer:
             ("GET", re.compile(r"/sandbox/people"), self._people, False),
             ("GET", re.compile(r"/demo/phone/code\.png"), self._demo_code_png, False),
         ]
-        # S9/S10/S11 platforms (login by electronic business licence, consent requests,
-        # enterprise data, archive, registrations, applications): sandbox/enterprise.py
-        from sandbox.enterprise import EnterprisePlatforms  # it uses this module's types
-
-        self.enterprise = EnterprisePlatforms(self)
-        self._routes += [(m, re.compile(p), h, a) for m, p, h, a in self.enterprise.routes()]
+        # The scenario platforms, one module each (see PLATFORMS): each object has
+        # ``routes()`` and ``reset()`` and is reachable as ``server.<attribute>``.
+        self.platforms: dict[str, Any] = {}
+        for attribute, platform_spec in PLATFORMS:
+            module_name, _, class_name = platform_spec.partition(":")
+            module = importlib.import_module(module_name)  # they use this module's types
+            platform_ = getattr(module, class_name)(self)
+            self.platforms[attribute] = platform_
+            setattr(self, attribute, platform_)
+            self._routes += [(m, re.compile(p), h, a) for m, p, h, a in platform_.routes()]
 
     # -- life cycle -------------------------------------------------------------------------
 
@@ -383,7 +409,8 @@ class SandboxServer:
         the default signing key."""
         self.faults.reset()
         self.clock = _now
-        self.enterprise.reset()
+        for platform_ in self.platforms.values():
+            platform_.reset()
         with self._lock:
             self.access_log.clear()
             self.signing_kid = DEFAULT_KID
