@@ -17,6 +17,7 @@ STAMPS := .stamps
 # also in tests), libpcsclite-dev to build pyscard, util-linux for the private pcscd's mount
 # namespace (unshare). Fonts the printing tests refuse on purpose: DejaVu (no Chinese glyphs) and
 # URW base35 (CFF outlines), so those tests never skip.
+# S5 smart review: Tesseract OCR with simplified Chinese (reads the photographed materials).
 DEB_PACKAGES := python3 python3-venv python3-dev gcc fontconfig fonts-wqy-microhei \
 	libegl1 libgl1 libx11-6 libxkbcommon0 libfontconfig1 libfreetype6 libglib2.0-0 libdbus-1-3 \
 	libbrotli1 libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 \
@@ -24,7 +25,8 @@ DEB_PACKAGES := python3 python3-venv python3-dev gcc fontconfig fonts-wqy-microh
 	postgresql poppler-utils \
 	cups-daemon cups-client cups-filters cups-filters-core-drivers libcups2-dev libzbar0 \
 	pcscd vsmartcard-vpcd libpcsclite-dev util-linux \
-	fonts-dejavu-core fonts-urw-base35
+	fonts-dejavu-core fonts-urw-base35 \
+	tesseract-ocr tesseract-ocr-chi-sim
 
 .PHONY: all setup run test lint bench clean
 

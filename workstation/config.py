@@ -53,8 +53,9 @@ DEVICE_KINDS: dict[str, tuple[str, ...]] = {
     "qr_scanner": ("simulated", "wedge", "serial", "camera", "none"),  # camera:0
     "locker": ("simulated", "serial", "none"),
     "document_camera": ("simulated", "folder", "camera", "none"),  # folder:/path
+    "face_camera": ("simulated", "image", "camera", "none"),  # image:/path/photo.png
 }
-_NEEDS_ARGUMENT = {"serial", "folder"}
+_NEEDS_ARGUMENT = {"serial", "folder", "image"}
 QR_DECODERS = ("zxing", "zbar")
 SERIAL_TERMINATORS = {"CR": "\r", "LF": "\n", "CRLF": "\r\n", "TAB": "\t"}
 
@@ -74,6 +75,7 @@ class DevicesConfig:
     locker_timeout_s: float = 0.5
     locker_retries: int = 2
     document_camera: str = "simulated"
+    face_camera: str = "simulated"  # kiosk face login (S5)
 
     def kind(self, key: str) -> str:
         """The backend kind of ``key`` ("serial" for "serial:/dev/ttyS0")."""

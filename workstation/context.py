@@ -119,6 +119,8 @@ class ScenarioContext:
     platform: Any = None
     wake_outbox: Callable[[], None] = lambda: None
     printing: Any = None  # ScopedPrinting
+    # The document camera and face camera the manifest declares (workstation.cameras)
+    cameras: Any = None
 
     @property
     def kiosk(self) -> bool:

@@ -19,6 +19,7 @@ from typing import Any, cast
 
 from printing.queue import PrintQueue
 from printing.templates import TemplateRegistry
+from workstation.cameras import Cameras, ScopedCameras
 from workstation.config import Config
 from workstation.context import ScenarioContext, ScopedAudit, ScopedPrinting, write_case_file
 from workstation.manifest import Audience, ScenarioManifest
@@ -193,6 +194,7 @@ class Workstation:
             write_case_file=self.write_case_file, clock=clock,
             after_issue=self.register_documents,
         )
+        self.cameras = Cameras(config.devices)
         formats = [f for _, f in plugins.collect("register_code_formats")]
         self.codes = CodeService(
             formats, TrustListStore(config.data_dir / "trust-list.json"), self.platform,
@@ -373,6 +375,7 @@ class Workstation:
             platform=self.platform,
             wake_outbox=self.wake_outbox,
             printing=ScopedPrinting(self.printing, plugin_id, self.operator_name),
+            cameras=ScopedCameras(self.cameras, manifest.devices, plugin_id),
         )
 
     def close(self) -> None:
@@ -382,4 +385,5 @@ class Workstation:
         self._outbox_wake.set()
         self._outbox_thread.join(timeout=30)
         self._raw_client.close()
+        self.cameras.close()
         self.store.close()

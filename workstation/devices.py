@@ -113,7 +113,7 @@ def applicant_from_card(identity: Any) -> Applicant:
 
 DEVICE_TITLES = {
     "card_reader": "社保卡读卡器", "id_card_reader": "身份证阅读器", "qr_scanner": "扫码器",
-    "locker": "储物柜", "document_camera": "高拍仪",
+    "locker": "储物柜", "document_camera": "高拍仪", "face_camera": "人脸摄像头",
 }
 
 
@@ -169,6 +169,14 @@ def _backend(cfg: DevicesConfig, key: str) -> tuple[str, bool]:
 
         return ("串口模拟器（伪终端）" if kind == "simulated" else f"串口 {cfg.argument(key)}",
                 SerialLockerBoard.is_usable())
+    if key == "face_camera":
+        from devices.facecam import ImageFaceCamera, OpenCvFaceCamera
+
+        if kind == "image":
+            return f"图片 {cfg.argument(key)}", ImageFaceCamera.is_usable()
+        if kind == "camera":
+            return f"摄像头 {cfg.argument(key) or 0}", OpenCvFaceCamera.is_usable()
+        return "模拟画面（内置人脸照片）", True
     from devices.doccam import FolderDocumentCamera, OpenCvDocumentCamera
 
     if kind == "folder":
@@ -193,7 +201,8 @@ def self_test(config: Config) -> list[DeviceReport]:
     process that has not talked to PC/SC yet (the `mianzheng devices` command).
     """
     tests = {"card_reader": _test_card, "id_card_reader": _test_id_card,
-             "qr_scanner": _test_qr, "locker": _test_locker, "document_camera": _test_doccam}
+             "qr_scanner": _test_qr, "locker": _test_locker, "document_camera": _test_doccam,
+             "face_camera": _test_facecam}
     reports = list_devices(config)
     for report in reports:
         if config.devices.kind(report.key) == "none":
@@ -355,3 +364,16 @@ def _test_doccam(config: Config) -> str:
     finally:
         camera.close()
     return f"拍摄一页：{page.width}×{page.height}（{page.source}，{page.device}）"
+
+
+def _test_facecam(config: Config) -> str:
+    from devices.facecam import open_face_camera
+
+    camera = open_face_camera(config.devices.face_camera)
+    if camera is None:
+        return "未配置"
+    try:
+        frame = camera.frame()
+    finally:
+        camera.close()
+    return f"取得画面：{frame.shape[1]}×{frame.shape[0]}"

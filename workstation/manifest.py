@@ -9,7 +9,8 @@ from enum import StrEnum
 from workstation.services.model import LICENCE_TYPES
 
 KNOWN_DEVICES = frozenset({"card_reader", "id_card_reader", "qr_scanner", "camera",
-                           "document_camera", "locker", "printer_a4", "printer_receipt"})
+                           "document_camera", "face_camera", "locker", "printer_a4",
+                           "printer_receipt"})
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _PAGE_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
