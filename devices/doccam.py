@@ -155,19 +155,30 @@ class FolderDocumentCamera(DocumentCamera):
 
 
 class SimulatedDocumentCamera(DocumentCamera):
-    """A generated A4 page (grey text lines, a stamp-like box) at 150 dpi."""
+    """A generated A4 page (grey text lines, a stamp-like box) at 150 dpi; or, first, the
+    images a demo or a test put under it with ``present(image)`` (one per capture)."""
 
     kind = "高拍仪（模拟）"
 
     def __init__(self, seed: int = 1) -> None:
         self._rng = random.Random(seed)
         self.pages = 0
+        self._presented: list[np.ndarray] = []
+
+    def present(self, image: np.ndarray) -> None:
+        """Put a page (a photographed-looking image) under the camera for the next capture."""
+        self._presented.append(np.asarray(image))
 
     @classmethod
     def is_usable(cls) -> bool:
         return True
 
     def capture(self) -> CapturedImage:
+        if self._presented:
+            image = self._presented.pop(0)
+            self.pages += 1
+            return CapturedImage(image, _now(), "simulated", f"page-{self.pages}",
+                                 _metadata(image, presented=True))
         h, w = 1754, 1240
         page = np.full((h, w), 248, dtype=np.uint8)
         y = 160
