@@ -7,8 +7,9 @@ the public-security information library. Here:
   (``world.married_couple[1]``) has the real face photograph that scikit-image ships
   (``skimage.data.astronaut()``); tests and demos register others with ``register()``;
 - the workstation sends a face crop it detected itself (PNG, base64); the service finds the
-  face again in the crop and in every registered photo with OpenCV's Haar cascade (``frontalface_alt2``: the
-  default cascade also "found" a second face in the astronaut's suit), aligns both
+  face again in the crop and in every registered photo with OpenCV's Haar cascade
+  (``frontalface_alt2``: the default cascade also "found" a second face in the astronaut's
+  suit), aligns both
   to a 64×64 grey patch (smoothed, illumination equalised) and compares them with uniform local
   binary pattern (LBP, radius 2) histograms over a 4×4 grid (cosine, turned into a 0..1
   similarity).
@@ -82,8 +83,8 @@ def find_faces(image: np.ndarray) -> list[tuple[int, int, int, int]]:
     with _cascade_lock:  # a CascadeClassifier is not safe to share between threads
         boxes = detector.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5,
                                           minSize=(max(24, side // 8), max(24, side // 8)))
-    found = [tuple(int(v) for v in box) for box in boxes]
-    return sorted(found, key=lambda b: b[2] * b[3], reverse=True)  # type: ignore[misc]
+    found = [(int(b[0]), int(b[1]), int(b[2]), int(b[3])) for b in boxes]
+    return sorted(found, key=lambda b: b[2] * b[3], reverse=True)
 
 
 def aligned_patch(image: np.ndarray) -> np.ndarray:

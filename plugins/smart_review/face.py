@@ -63,7 +63,7 @@ class FaceDetector:
         with self._lock:
             found = self._cascade.detectMultiScale(grey, scaleFactor=1.1, minNeighbors=5,
                                                    minSize=(smallest, smallest))
-        boxes = tuple(sorted((tuple(int(v) for v in b) for b in found),  # type: ignore[misc]
+        boxes = tuple(sorted(((int(b[0]), int(b[1]), int(b[2]), int(b[3])) for b in found),
                              key=lambda b: b[2] * b[3], reverse=True))
         if not boxes:
             return FaceScan(FaceState.NONE)

@@ -103,8 +103,10 @@ def find_page(grey: np.ndarray) -> np.ndarray | None:
     if area < 0.25 * grey.shape[0] * grey.shape[1] or area > 0.985 * grey.shape[0] * grey.shape[1]:
         return None  # no sheet (or the sheet fills the frame: nothing to cut)
     corners = _order(cv2.boxPoints(cv2.minAreaRect(contour)))
-    width = int(max(np.linalg.norm(corners[1] - corners[0]), np.linalg.norm(corners[2] - corners[3])))
-    height = int(max(np.linalg.norm(corners[3] - corners[0]), np.linalg.norm(corners[2] - corners[1])))
+    width = int(max(np.linalg.norm(corners[1] - corners[0]),
+                    np.linalg.norm(corners[2] - corners[3])))
+    height = int(max(np.linalg.norm(corners[3] - corners[0]),
+                     np.linalg.norm(corners[2] - corners[1])))
     target = np.array([[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]],
                       dtype=np.float32)
     matrix = cv2.getPerspectiveTransform(corners, target)
@@ -136,7 +138,7 @@ def prepare(image: np.ndarray) -> tuple[np.ndarray, float]:
     flat = flatten_light(cv2.medianBlur(page, 3))
     _, binary = cv2.threshold(flat, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
     # speckles left by sensor noise: drop ink blobs of a few pixels
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(255 - binary, connectivity=8)
+    _count, labels, stats, _ = cv2.connectedComponentsWithStats(255 - binary, connectivity=8)
     small = np.where(stats[:, cv2.CC_STAT_AREA] < 6)[0]
     small = small[small != 0]
     if len(small):

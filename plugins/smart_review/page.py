@@ -79,7 +79,7 @@ def build_page(ctx: ScenarioContext) -> QWidget:
 def _pixmap(rgb: np.ndarray, width: int, height: int) -> QPixmap:
     rgb = np.ascontiguousarray(rgb)
     h, w = rgb.shape[:2]
-    image = QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+    image = QImage(rgb.tobytes(), w, h, 3 * w, QImage.Format.Format_RGB888).copy()
     return QPixmap.fromImage(image).scaled(width, height, Qt.AspectRatioMode.KeepAspectRatio,
                                            Qt.TransformationMode.SmoothTransformation)
 
@@ -594,8 +594,8 @@ class ReviewKioskPage(ScenarioPage):
             self.capture_button.setText("重新拍摄")
             return
         self.case.add_capture(capture)
-        self.capture_result.setText(f"已识别 {capture.found}/{total} 项。"
-                                    + ("" if capture.found == total else "未识别的项目稍后可更正。"))
+        rest = "" if capture.found == total else "未识别的项目稍后可更正。"
+        self.capture_result.setText(f"已识别 {capture.found}/{total} 项。{rest}")
         self.capture_button.setText("重新拍摄")
         self.next_button.setText("核对申请表" if self.case.next_material is None else "下一份材料")
         self.next_button.show()
@@ -615,7 +615,8 @@ class ReviewKioskPage(ScenarioPage):
             value = self.case.form.get(material.key, spec.key)
             corrected = (material.key, spec.key) in self.case.form.corrected
             shown = value or "（未识别）"
-            self.form_table.setItem(i, 1, QTableWidgetItem(shown + ("（已更正）" if corrected else "")))
+            mark = "（已更正）" if corrected else ""
+            self.form_table.setItem(i, 1, QTableWidgetItem(shown + mark))
             button = QPushButton("更正")
             button.clicked.connect(lambda _c=False, m=material.key, s=spec: self.edit_field(m, s))
             self.form_table.setCellWidget(i, 2, button)

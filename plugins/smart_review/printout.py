@@ -59,7 +59,8 @@ class ResultCertificate:
 
 def render_report(report: ReviewReport, stamp: DocumentStamp | None = None) -> bytes:
     passed = sum(1 for c in report.checks if c[1] == "通过")
-    notes = [f"共审查 {len(report.checks)} 项，通过 {passed} 项，未通过 {len(report.checks) - passed} 项。"]
+    failed = len(report.checks) - passed
+    notes = [f"共审查 {len(report.checks)} 项，通过 {passed} 项，未通过 {failed} 项。"]
     if report.corrections:
         notes.append(f"申请人更正了 {report.corrections} 处识别结果，已在依据中标注。")
     notes.append("本报告由 24 小时自助服务区智能审批系统依据事项审查规则自动生成；"
@@ -103,7 +104,8 @@ def sample_report() -> ReviewReport:
         matter_name="生育津贴申领", department="赤壁市医疗保障局",
         case_number="CB-HALL-01-20260301-093000-000", applicant="万*", applicant_id=
         "421281********146X", identified_by="人脸识别", outcome="通过（自助出证）",
-        checks=(("母亲姓名与居民身份证一致", "通过", "一致", "出生医学证明·母亲姓名“万*”；居民身份证·姓名“万*”"),
+        checks=(("母亲姓名与居民身份证一致", "通过", "一致",
+                 "出生医学证明·母亲姓名“万*”；居民身份证·姓名“万*”"),
                 ("医疗费用在分娩方式限额内", "未通过", "3650.00元超过限额3000.00元",
                  "住院费用结算单·医疗费用总额“3650.00”；住院费用结算单·分娩方式“顺产”")),
         corrections=1,

@@ -8,6 +8,7 @@ with the evidence (the values compared) so a citizen, a clerk and the printed re
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 import tomllib
 from collections.abc import Mapping
@@ -166,10 +167,11 @@ def parse_rules(data: Mapping[str, Any]) -> dict[str, MatterRules]:
                 kind = f.get("type", "text")
                 if kind not in FIELD_TYPES:
                     raise RulesError(f"{mwhere}: 未知的字段类型 {kind!r}")
-                fields.append(FieldSpec(str(_need(f, "key", mwhere)), str(_need(f, "label", mwhere)),
+                fields.append(FieldSpec(str(_need(f, "key", mwhere)),
+                                        str(_need(f, "label", mwhere)),
                                         kind, tuple(f.get("options", ()))))
-            materials.append(MaterialSpec(str(_need(m, "key", mwhere)), str(_need(m, "name", mwhere)),
-                                          tuple(fields)))
+            materials.append(MaterialSpec(str(_need(m, "key", mwhere)),
+                                          str(_need(m, "name", mwhere)), tuple(fields)))
         checks = []
         for j, c in enumerate(raw.get("check", [])):
             rule = str(_need(c, "rule", f"{where}.check[{j}]"))
@@ -368,11 +370,12 @@ def _check(ctx: _Context, spec: CheckSpec) -> CheckResult:
                       ("内" if ok else ""), ev)
     if rule == "date_order":
         evs = [ctx.evidence(r) for r in p["values"]]
-        days = [parse_date(e.value) for e in evs]
-        for ev, day in zip(evs, days, strict=True):
+        dates = [parse_date(e.value) for e in evs]
+        known = [d for d in dates if d is not None]
+        for ev, day in zip(evs, dates, strict=True):
             if day is None:
                 return result(False, f"{ev.source}不是有效日期", *evs)
-        ordered = all(a <= b for a, b in zip(days, days[1:], strict=False))  # type: ignore[operator]
+        ordered = all(a <= b for a, b in itertools.pairwise(known))
         return result(ordered, "先后顺序正确" if ordered else "先后顺序矛盾", *evs)
     if rule == "licence_valid":
         key = str(p["value"]).split(".")[1]

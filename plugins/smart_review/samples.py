@@ -19,7 +19,8 @@ import numpy as np
 from plugins.smart_review.rules import MatterRules
 
 
-def material_lines(rules: MatterRules, material: str, values: dict[str, str]) -> list[tuple[str, str]]:
+def material_lines(rules: MatterRules, material: str,
+                   values: dict[str, str]) -> list[tuple[str, str]]:
     """(label, value) lines of ``material`` in the rules' field order."""
     spec = rules.material(material)
     return [(f.label, values.get(f.key, "")) for f in spec.fields]

@@ -12,9 +12,9 @@ from typing import Any
 import cv2
 import numpy as np
 import pytest
+from pypdf import PdfReader
 from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel, QPushButton, QWidget
-from pypdf import PdfReader
 
 from plugins.smart_review import samples
 from plugins.smart_review.logic import QUEUED, RECORD_KIND, RETURNED, matters
@@ -365,4 +365,3 @@ def test_idle_timeout_mid_review_wipes_everything(qtbot, kiosk, sandbox):
     qtbot.waitUntil(lambda: not any(isinstance(p, ReviewKioskPage)
                                     for p in kiosk.pages.values()), timeout=5000)
     assert not folder.exists()
-    assert kiosk.stack.currentWidget() is kiosk.launcher
