@@ -142,8 +142,8 @@ def report_data(case: ReviewCase, now: dt.datetime, workstation_id: str) -> Any:
         case_number=case.case_number, applicant=case.applicant.masked_name,
         applicant_id=case.applicant.masked_id, identified_by=_identified(case.applicant),
         outcome="通过（自助出证）" if case.passed else "转人工审核",
-        checks=tuple((r.label, "通过" if r.passed else "未通过", r.reason,
-                      r.evidence_text(masked=True)) for r in case.results),
+        checks=tuple((r.label, "通过" if r.passed else "未通过",
+                      f"{r.reason}。依据：{r.evidence_text(masked=True)}") for r in case.results),
         corrections=len(case.form.corrected),
         generated_at=now.astimezone(CHINA_TZ), workstation_id=workstation_id,
     )

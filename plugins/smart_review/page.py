@@ -27,6 +27,7 @@ from PyQt6.QtWidgets import (
     QStackedWidget,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -56,6 +57,7 @@ from plugins.smart_review.logic import (
 )
 from plugins.smart_review.rules import FieldSpec, normalise
 from workstation.api import (
+    CHINA_TZ,
     Applicant,
     PlatformError,
     PlatformUnavailable,
@@ -89,6 +91,13 @@ def _png_pixmap(png: bytes, width: int, height: int) -> QPixmap:
     pixmap.loadFromData(png, "PNG")
     return pixmap.scaled(width, height, Qt.AspectRatioMode.KeepAspectRatio,
                          Qt.TransformationMode.SmoothTransformation)
+
+
+def _china_time(iso: str) -> str:
+    try:
+        return dt.datetime.fromisoformat(iso).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return ""
 
 
 def _big(text: str = "", size: int = 22, bold: bool = False) -> QLabel:
@@ -324,8 +333,8 @@ class ReviewKioskPage(ScenarioPage):
         left = QVBoxLayout()
         left.addWidget(_big("请核对自动填写的申请表", 28, True))
         left.addWidget(_big("内容有误时点“更正”。", 22))
-        self.form_table = QTableWidget(0, 3)
-        self.form_table.setHorizontalHeaderLabels(["项目", "识别结果", ""])
+        self.form_table = QTableWidget(0, 4)
+        self.form_table.setHorizontalHeaderLabels(["材料", "项目", "识别结果", ""])
         self.form_table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.form_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         header, vertical = self.form_table.horizontalHeader(), self.form_table.verticalHeader()
@@ -333,9 +342,10 @@ class ReviewKioskPage(ScenarioPage):
         vertical.setVisible(False)
         vertical.setDefaultSectionSize(64)
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
-        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
-        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Fixed)
-        self.form_table.setColumnWidth(2, 150)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Fixed)
+        self.form_table.setColumnWidth(3, 130)
         left.addWidget(self.form_table, 1)
         self.review_button = primary_button("提交智能审查")
         self.review_button.setMinimumHeight(96)
@@ -611,15 +621,16 @@ class ReviewKioskPage(ScenarioPage):
         self.form_table.setRowCount(len(rows))
         self.correct_buttons = {}
         for i, (material, spec) in enumerate(rows):
-            self.form_table.setItem(i, 0, QTableWidgetItem(f"{spec.label}"))
+            self.form_table.setItem(i, 0, QTableWidgetItem(material.name.split("（")[0]))
+            self.form_table.setItem(i, 1, QTableWidgetItem(spec.label))
             value = self.case.form.get(material.key, spec.key)
             corrected = (material.key, spec.key) in self.case.form.corrected
             shown = value or "（未识别）"
             mark = "（已更正）" if corrected else ""
-            self.form_table.setItem(i, 1, QTableWidgetItem(shown + mark))
+            self.form_table.setItem(i, 2, QTableWidgetItem(shown + mark))
             button = QPushButton("更正")
             button.clicked.connect(lambda _c=False, m=material.key, s=spec: self.edit_field(m, s))
-            self.form_table.setCellWidget(i, 2, button)
+            self.form_table.setCellWidget(i, 3, button)
             self.correct_buttons[(material.key, spec.key)] = button
         self.editor.hide()
         self.steps.setCurrentWidget(self.form_step)
@@ -771,6 +782,8 @@ class ClerkQueuePage(ScenarioPage):
         self.layout_.addLayout(top)
         split = QSplitter()
         self.queue_list = QListWidget()
+        self.queue_list.setWordWrap(True)
+        self.queue_list.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.queue_list.currentRowChanged.connect(self.show_case)
         split.addWidget(self.queue_list)
         detail = QWidget()
@@ -791,14 +804,15 @@ class ClerkQueuePage(ScenarioPage):
         h.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
         h.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
         h.setSectionResizeMode(2, QHeaderView.ResizeMode.Stretch)
-        dl.addWidget(self.checks_table, 2)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.checks_table, "审查结果与依据")
         self.images_area = QScrollArea()
         self.images_area.setWidgetResizable(True)
         self.images_box = QWidget()
         self.images_layout = QHBoxLayout(self.images_box)
         self.images_area.setWidget(self.images_box)
-        self.images_area.setMinimumHeight(200)
-        dl.addWidget(self.images_area, 1)
+        self.tabs.addTab(self.images_area, "材料图像")
+        dl.addWidget(self.tabs, 1)
         self.image_labels: list[QLabel] = []
         actions = QHBoxLayout()
         self.reason_edit = QLineEdit()
@@ -831,7 +845,7 @@ class ClerkQueuePage(ScenarioPage):
         self.queue_list.clear()
         for record in self.records:
             data = record.data
-            when = str(data.get("queued_at", ""))[:16].replace("T", " ")
+            when = _china_time(str(data.get("queued_at", "")))
             self.queue_list.addItem(f"{queue_summary(data)}\n{when}  未通过 "
                                     f"{len(data.get('reasons', []))} 项")
         self.count_label.setText(f"待人工审核：{len(self.records)} 件")
@@ -876,7 +890,7 @@ class ClerkQueuePage(ScenarioPage):
             label = QLabel()
             path = folder / str(name)
             if path.is_file():
-                label.setPixmap(_png_pixmap(path.read_bytes(), 260, 360))
+                label.setPixmap(_png_pixmap(path.read_bytes(), 420, 560))
             else:
                 label.setText("（图像文件缺失）")
             label.setToolTip(str(name))

@@ -37,7 +37,7 @@ class ReviewReport:
     applicant_id: str  # masked ID number
     identified_by: str  # 人脸识别 / 扫码 / 刷卡
     outcome: str  # 通过（自助出证） / 转人工审核
-    checks: tuple[tuple[str, str, str, str], ...]  # (label, 通过/未通过, reason, evidence)
+    checks: tuple[tuple[str, str, str], ...]  # (label, 通过/未通过, reason and evidence)
     fields: tuple[tuple[str, str], ...] = ()  # OCR-filled form (masked) for the record
     corrections: int = 0
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(CHINA_TZ))
@@ -72,7 +72,7 @@ def render_report(report: ReviewReport, stamp: DocumentStamp | None = None) -> b
                 ("申请人", report.applicant), ("证件号码", report.applicant_id),
                 ("身份核验", report.identified_by), ("审批结论", report.outcome),
                 *report.fields],
-        table_header=["审查项目", "结果", "说明", "依据"],
+        table_header=["审查项目", "结果", "说明与依据"],
         table_rows=[list(c) for c in report.checks],
         notes=notes,
         generated_at=report.generated_at,
@@ -104,9 +104,9 @@ def sample_report() -> ReviewReport:
         matter_name="生育津贴申领", department="赤壁市医疗保障局",
         case_number="CB-HALL-01-20260301-093000-000", applicant="万*", applicant_id=
         "421281********146X", identified_by="人脸识别", outcome="通过（自助出证）",
-        checks=(("母亲姓名与居民身份证一致", "通过", "一致",
-                 "出生医学证明·母亲姓名“万*”；居民身份证·姓名“万*”"),
-                ("医疗费用在分娩方式限额内", "未通过", "3650.00元超过限额3000.00元",
+        checks=(("母亲姓名与居民身份证一致", "通过",
+                 "一致。依据：出生医学证明·母亲姓名“万*”；居民身份证·姓名“万*”"),
+                ("医疗费用在分娩方式限额内", "未通过", "3650.00元超过限额3000.00元。依据："
                  "住院费用结算单·医疗费用总额“3650.00”；住院费用结算单·分娩方式“顺产”")),
         corrections=1,
     )
