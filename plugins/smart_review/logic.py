@@ -75,10 +75,11 @@ def licences_by_type(result: FetchResult, types: tuple[str, ...]) -> dict[str, A
 
 @dataclass
 class Capture:
-    """One material photographed: the PNG (personal data) and what OCR made of it."""
+    """One material photographed: the picture as JPEG (personal data) and what OCR made of
+    it."""
 
     material: str
-    png: bytes = field(repr=False)
+    jpeg: bytes = field(repr=False)
     fields: dict[str, str] = field(repr=False)
     found: int = 0
 
@@ -167,7 +168,7 @@ def certificate_data(case: ReviewCase, now: dt.datetime, workstation_id: str,
 
 
 def image_name(material: str) -> str:
-    return f"材料-{material}.png"
+    return f"材料-{material}.jpg"
 
 
 def queue_data(case: ReviewCase, files: dict[str, str], now: dt.datetime) -> dict[str, Any]:

@@ -36,6 +36,7 @@ from plugins.smart_review import CLEANUP_KEY
 from plugins.smart_review.face import FaceDetector, FaceScan, FaceState, frame_preview, search_face
 from plugins.smart_review.logic import (
     APPROVED,
+    AUTO_APPROVED,
     QUEUED,
     RECORD_KIND,
     RETURNED,
@@ -86,9 +87,9 @@ def _pixmap(rgb: np.ndarray, width: int, height: int) -> QPixmap:
                                            Qt.TransformationMode.SmoothTransformation)
 
 
-def _png_pixmap(png: bytes, width: int, height: int) -> QPixmap:
+def _image_pixmap(data: bytes, width: int, height: int) -> QPixmap:
     pixmap = QPixmap()
-    pixmap.loadFromData(png, "PNG")
+    pixmap.loadFromData(data)
     return pixmap.scaled(width, height, Qt.AspectRatioMode.KeepAspectRatio,
                          Qt.TransformationMode.SmoothTransformation)
 
@@ -400,7 +401,7 @@ class ReviewKioskPage(ScenarioPage):
         layout.addWidget(self.done_detail)
         layout.addStretch(1)
         self.finish_button = primary_button("结束办理")
-        self.finish_button.setMinimumHeight(96)
+        self.finish_button.setMinimumSize(360, 96)
         self.finish_button.clicked.connect(self.finish)
         layout.addWidget(self.finish_button, 0, Qt.AlignmentFlag.AlignCenter)
         layout.addStretch(1)
@@ -585,19 +586,20 @@ class ReviewKioskPage(ScenarioPage):
             shot = camera.capture()
             image = np.asarray(shot.image)
             result = read_material(spec, image)
-            ok, buf = cv2.imencode(".png", image)
+            # JPEG: a 5-megapixel page is ~5 MB as PNG (camera noise), ~0.5 MB as JPEG
+            ok, buf = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, 85])
             if not ok:
-                raise RuntimeError("png")
-            png = bytes(buf)
-            self.ctx.write_case_file(case.case_number, image_name(key), png)
-            return Capture(key, png, result.fields, result.found)
+                raise RuntimeError("jpeg")
+            jpeg = bytes(buf)
+            self.ctx.write_case_file(case.case_number, image_name(key), jpeg)
+            return Capture(key, jpeg, result.fields, result.found)
 
         self.run_busy("正在拍摄并识别…", work, self._captured)
 
     def _captured(self, capture: Capture) -> None:
         assert self.case is not None
         spec = self.case.rules.material(capture.material)
-        self.capture_view.setPixmap(_png_pixmap(capture.png, 600, 800))
+        self.capture_view.setPixmap(_image_pixmap(capture.jpeg, 600, 800))
         total = len(spec.fields)
         if capture.found == 0:
             self.capture_result.setText("未能识别材料内容，请摆正材料后重新拍摄。")
@@ -703,11 +705,14 @@ class ReviewKioskPage(ScenarioPage):
         assert self.case is not None
         case, now = self.case, self.ctx.clock()
         data = certificate_data(case, now, self.ctx.workstation_id)
-        printing = self.ctx.printing
+        printing, records = self.ctx.printing, self.ctx.records
+        history = queue_data(case, {}, now)  # the approved case, kept without its images
 
         def work() -> Any:
             prepared = self.prepared.get("certificate")
             if prepared is None:
+                records.put(RECORD_KIND, case.case_number, history, state=AUTO_APPROVED,
+                            holder_id=case.applicant.holder_id)
                 prepared = printing.prepare(
                     "smart_review.certificate", data, purpose=f"自助出证：{case.rules.name}",
                     case_number=case.case_number, holder_id=case.applicant.holder_id)
@@ -725,8 +730,9 @@ class ReviewKioskPage(ScenarioPage):
             self.notice.clear_message()
             assert self.case is not None
             self.done_label.setText("审批通过，通知书已打印，请取走")
+            code = "-".join(outcome.code[i : i + 4] for i in range(0, len(outcome.code), 4))
             self.done_detail.setText(f"案卷编号：{self.case.case_number}\n"
-                                     f"通知书上的核验码：{outcome.code}")
+                                     f"通知书上的核验码：{code}")
             self.steps.setCurrentWidget(self.done_step)
             return
         self.notice.show_message(f"打印未完成：{outcome.text}。请联系工作人员处理后点“重新打印”",
@@ -890,7 +896,7 @@ class ClerkQueuePage(ScenarioPage):
             label = QLabel()
             path = folder / str(name)
             if path.is_file():
-                label.setPixmap(_png_pixmap(path.read_bytes(), 420, 560))
+                label.setPixmap(_image_pixmap(path.read_bytes(), 420, 560))
             else:
                 label.setText("（图像文件缺失）")
             label.setToolTip(str(name))

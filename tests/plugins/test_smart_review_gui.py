@@ -17,7 +17,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtWidgets import QLabel, QPushButton, QWidget
 
 from plugins.smart_review import samples
-from plugins.smart_review.logic import QUEUED, RECORD_KIND, RETURNED, matters
+from plugins.smart_review.logic import AUTO_APPROVED, QUEUED, RECORD_KIND, RETURNED, matters
 from plugins.smart_review.page import ClerkQueuePage, ReviewKioskPage
 from workstation.config import PrintersConfig
 
@@ -211,6 +211,8 @@ def test_face_login_all_checks_pass_and_the_certificate_prints(qtbot, kiosk, san
     kiosk.core.drain()
     kinds = [e.kind for e in kiosk.core.audit.events(limit=100)]
     assert "face_login" in kinds and "review" in kinds
+    records = kiosk.core.context_for(kiosk.core.plugins.scenario("smart_review")).records
+    assert records.get(RECORD_KIND, page.case.case_number).state == AUTO_APPROVED
     click(qtbot, page.finish_button)
     qtbot.waitUntil(lambda: kiosk.core.sessions.current is None, timeout=5000)
     assert not (kiosk.core.config.case_dir / page.case.case_number).exists()
@@ -254,6 +256,25 @@ def test_face_service_down_falls_back_to_the_identity_code(qtbot, kiosk, sandbox
                     and current(kiosk).steps.currentWidget() is current(kiosk).matters_step,
                     timeout=20000)
     assert kiosk.core.sessions.current.applicant.holder_id == person.id_number
+
+
+def test_declined_consent_and_licence_platform_down_lose_nothing(qtbot, kiosk, sandbox):
+    page = face_login(qtbot, kiosk)
+    click(qtbot, page.matter_buttons[PENSION])
+    click(qtbot, page.consent_panel.decline_button)
+    qtbot.waitUntil(lambda: page.steps.currentWidget() is page.matters_step, timeout=10000)
+    assert "未同意调取证照" in page.notice.text()
+    assert sandbox.access_log == []  # nothing fetched
+    click(qtbot, page.matter_buttons[PENSION])
+    sandbox.faults.update({"down": True})
+    click(qtbot, page.consent_panel.accept_button)
+    wait_idle(qtbot, page)
+    assert page.steps.currentWidget() is page.consent_step  # still there, to try again
+    assert page.notice.text()
+    sandbox.faults.update({"down": False})
+    click(qtbot, page.consent_panel.accept_button)
+    qtbot.waitUntil(lambda: page.steps.currentWidget() is page.capture_step, timeout=20000)
+    assert {e.action for e in sandbox.access_log} >= {"search"}
 
 
 def test_failed_review_is_corrected_on_the_keypad(qtbot, kiosk, sandbox):
@@ -303,7 +324,7 @@ def test_failed_review_goes_to_the_clerk_queue_and_the_clerk_returns_it(
     folder = kiosk.core.config.case_dir / case_number
     click(qtbot, page.finish_button)
     qtbot.waitUntil(lambda: kiosk.core.sessions.current is None, timeout=5000)
-    assert (folder / "材料-bank_book.png").is_file()  # queued: kept for the clerk
+    assert (folder / "材料-bank_book.jpg").is_file()  # queued: kept for the clerk
 
     clerk_core = make_core(mode="clerk")
     win = workstation_window(clerk_core)
@@ -358,7 +379,7 @@ def test_idle_timeout_mid_review_wipes_everything(qtbot, kiosk, sandbox):
     values = maternity(sandbox)
     capture(qtbot, kiosk, page, material(MATERNITY, "birth_cert", values["birth_cert"]))
     folder = kiosk.core.config.case_dir / page.case.case_number
-    assert (folder / "材料-birth_cert.png").is_file()
+    assert (folder / "材料-birth_cert.jpg").is_file()
     kiosk.idle._tick.setInterval(10)  # a "second" of 10 ms: the test does not wait a minute
     kiosk.idle.reset()
     qtbot.waitUntil(lambda: kiosk.core.sessions.current is None, timeout=20000)
