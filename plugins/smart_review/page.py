@@ -759,7 +759,7 @@ class ReviewKioskPage(ScenarioPage):
                               matter=self.case.rules.code, reasons=len(self.case.failures))
         self.done_label.setText("已提交窗口人工审核")
         self.done_detail.setText(f"案卷编号：{self.case.case_number}\n工作人员将在1个工作日内"
-                                 "审核，结果以短信通知。")
+                                 "审核，可凭案卷编号到窗口查询结果。")
         self.steps.setCurrentWidget(self.done_step)
 
     def finish(self) -> None:

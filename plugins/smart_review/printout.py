@@ -7,9 +7,10 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from reportlab.lib import colors
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.platypus import Spacer
+from reportlab.platypus import Flowable, Spacer, Table, TableStyle
 
 from workstation.api import CHINA_TZ
 from workstation.api.printing import (
@@ -38,7 +39,6 @@ class ReviewReport:
     identified_by: str  # 人脸识别 / 扫码 / 刷卡
     outcome: str  # 通过（自助出证） / 转人工审核
     checks: tuple[tuple[str, str, str], ...]  # (label, 通过/未通过, reason and evidence)
-    fields: tuple[tuple[str, str], ...] = ()  # OCR-filled form (masked) for the record
     corrections: int = 0
     generated_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(CHINA_TZ))
     workstation_id: str = ""
@@ -57,30 +57,53 @@ class ResultCertificate:
     workstation_id: str = ""
 
 
+_FRAME_W = 170 * mm  # A4 less the printing layer's 20 mm side margins
+_GRID = colors.HexColor("#555555")
+
+
 def render_report(report: ReviewReport, stamp: DocumentStamp | None = None) -> bytes:
+    """The review report: the case, then one row per check (result, reason and evidence)."""
+    st = get_styles()
     passed = sum(1 for c in report.checks if c[1] == "通过")
     failed = len(report.checks) - passed
-    notes = [f"共审查 {len(report.checks)} 项，通过 {passed} 项，未通过 {failed} 项。"]
+    head = [("办理事项", report.matter_name), ("案卷编号", report.case_number),
+            ("申请人", report.applicant), ("证件号码", report.applicant_id),
+            ("身份核验", report.identified_by), ("审批结论", report.outcome),
+            ("审查结果", f"共 {len(report.checks)} 项，通过 {passed} 项，未通过 {failed} 项")]
+    fields = Table([[para(k, st.cell_label), para(v, st.cell)] for k, v in head],
+                   colWidths=[32 * mm, _FRAME_W - 32 * mm])
+    fields.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.6, _GRID), ("BOX", (0, 0), (-1, -1), 1.0, _GRID),
+        ("BACKGROUND", (0, 0), (0, -1), colors.HexColor("#F0F0F0")),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    rows: list[list[object]] = [[para(h, st.cell_header) for h in ("审查项目", "结果",
+                                                                    "说明与依据")]]
+    styles: list[tuple[object, ...]] = [
+        ("GRID", (0, 0), (-1, -1), 0.6, _GRID), ("BOX", (0, 0), (-1, -1), 1.0, _GRID),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#E4E4E4")),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE")]
+    for i, (label, result, detail) in enumerate(report.checks, start=1):
+        rows.append([para(label, st.cell), para(result, st.cell_center),
+                     para(detail, st.cell_small)])
+        if result != "通过":
+            styles.append(("BACKGROUND", (1, i), (1, i), colors.HexColor("#FDE2E2")))
+    checks = Table(rows, colWidths=[50 * mm, 16 * mm, _FRAME_W - 66 * mm], repeatRows=1)
+    checks.setStyle(TableStyle(styles))
+    notes = ["本报告由 24 小时自助服务区智能审批系统依据事项审查规则自动生成；证照数据经申请人"
+             "授权后调取，个人信息已作脱敏处理。"]
     if report.corrections:
-        notes.append(f"申请人更正了 {report.corrections} 处识别结果，已在依据中标注。")
-    notes.append("本报告由 24 小时自助服务区智能审批系统依据事项审查规则自动生成；"
-                 "证照数据经申请人授权后调取，个人信息已作脱敏处理。")
-    doc = SimpleDocument(
-        title="智能审批报告",
-        issuing_unit=report.department,
-        fields=[("办理事项", report.matter_name), ("案卷编号", report.case_number),
-                ("申请人", report.applicant), ("证件号码", report.applicant_id),
-                ("身份核验", report.identified_by), ("审批结论", report.outcome),
-                *report.fields],
-        table_header=["审查项目", "结果", "说明与依据"],
-        table_rows=[list(c) for c in report.checks],
-        notes=notes,
-        generated_at=report.generated_at,
-        case_number=report.case_number,
-        workstation_id=report.workstation_id,
-        seal_label="",
-    )
-    return render_simple_document(doc, stamp)
+        notes.insert(0, f"申请人更正了 {report.corrections} 处识别结果，"
+                        "已在依据中标注“申请人更正”。")
+    story: list[Flowable] = [para("智能审批报告", st.title), fields, Spacer(1, 4 * mm), checks,
+                             Spacer(1, 3 * mm), para("说明：", st.small)]
+    story += [para(f"{n}. {text}", st.small) for n, text in enumerate(notes, start=1)]
+    decoration = PageDecoration(
+        issuing_unit=report.department, header_right="智能审批报告 · 免证办",
+        footer_left=f"编号：{report.case_number}",
+        footer_right=f"打印：{report.generated_at:%Y-%m-%d %H:%M} {report.workstation_id}".rstrip(),
+        stamp=stamp)
+    return build_pdf(story, decoration, title="智能审批报告", subject=report.case_number,
+                     author=report.department)
 
 
 def render_certificate(cert: ResultCertificate, stamp: DocumentStamp | None = None) -> bytes:
