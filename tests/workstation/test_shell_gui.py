@@ -204,3 +204,21 @@ def test_demo_phone_inbox_shows_the_sandbox_sms_masked(qtbot, sandbox):
     qtbot.mouseClick(phone.inbox_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: "482913" in phone.inbox.text(), timeout=10000)
     assert "138****5678" in phone.inbox.text() and "13812345678" not in phone.inbox.text()
+
+
+def test_a_notice_gets_the_padding_of_its_kind(qtbot, qapp):
+    from workstation.ui.widgets import Notice
+
+    apply_theme(qapp, kiosk=False)
+    holder = QWidget()
+    layout = QVBoxLayout(holder)
+    notice = Notice()
+    layout.addWidget(notice)
+    qtbot.addWidget(holder)
+    holder.resize(600, 200)
+    holder.show()
+    for kind in ("error", "info", "offline"):
+        notice.show_message("企业未同意授权，未调取任何证照和数据。", kind)
+        QApplication.processEvents()
+        inner, outer = notice.contentsRect(), notice.rect()
+        assert inner.left() > outer.left() and inner.top() > outer.top(), kind
