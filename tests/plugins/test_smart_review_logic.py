@@ -237,3 +237,19 @@ def test_face_service_refuses_an_image_without_a_face(platform_client):
         platform_client.call_json("POST", "/api/v1/face/search", "t",
                                   json={"image": base64.b64encode(bytes(png)).decode()})
     assert caught.value.code == "no_face" and "未检测到人脸" in caught.value.message
+
+
+def test_id_number_and_one_of_rules():
+    rules = parse_rules({"matter": [{
+        "code": "X", "name": "测试", "licence_types": ["id_card"],
+        "material": [{"key": "m", "name": "材料", "fields": [
+            {"key": "id", "label": "证件号码", "type": "id_number"},
+            {"key": "kind", "label": "类别", "type": "choice", "options": ["甲", "乙"]}]}],
+        "check": [{"label": "号码有效", "rule": "id_number", "value": "m.id"},
+                  {"label": "类别有效", "rule": "one_of", "value": "m.kind",
+                   "options": ["甲", "乙"]}]}]})["X"]
+    good = form({"m": {"id": MOTHER_ID, "kind": "甲"}})
+    assert failed(review(rules, good, {}, TODAY)) == {}
+    bad = form({"m": {"id": MOTHER_ID[:-1] + "1", "kind": "丙"}})
+    got = failed(review(rules, bad, {}, TODAY))
+    assert "校验位" in got["号码有效"] and got["类别有效"] == "取值不在允许范围内"
