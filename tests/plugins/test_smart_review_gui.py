@@ -386,3 +386,32 @@ def test_idle_timeout_mid_review_wipes_everything(qtbot, kiosk, sandbox):
     qtbot.waitUntil(lambda: not any(isinstance(p, ReviewKioskPage)
                                     for p in kiosk.pages.values()), timeout=5000)
     assert not folder.exists()
+
+
+def test_social_security_card_signs_in_instead_of_the_face(qtbot, kiosk, sandbox,
+                                                           virtual_card):
+    """GIVEN nobody is visible to the face camera WHEN the citizen inserts a social security
+    card (the real PC/SC stack, the virtual card) THEN a fresh page greets them; pulling the
+    card ends the session."""
+    from devices.cards.pcsc import PcscCardReader
+    from devices.cards.simulated import SocialSecurityCardProfile
+    from sandbox.cards import card_data_for
+    from tests.helpers.pcsc_fixtures import READER
+
+    face_camera(kiosk).leave()
+    kiosk.attach_card_reader(PcscCardReader(READER))
+    try:
+        qtbot.waitUntil(lambda: "就绪" in kiosk.reader_label.text(), timeout=10000)
+        page = open_review(qtbot, kiosk)
+        person = sandbox.world.sample_person(0)
+        virtual_card.insert(SocialSecurityCardProfile.from_json(
+            card_data_for(person.id_number, sandbox.world)))
+        qtbot.waitUntil(lambda: current(kiosk) is not page and
+                        current(kiosk).steps.currentWidget() is current(kiosk).matters_step,
+                        timeout=15000)
+        assert current(kiosk).applicant.identified_by.value == "card"
+        assert sandbox.face.requests == 0
+        virtual_card.remove()
+        qtbot.waitUntil(lambda: kiosk.core.sessions.current is None, timeout=10000)
+    finally:
+        kiosk.detach_card_reader()
