@@ -242,6 +242,17 @@ def test_no_face_two_faces_and_another_person_do_not_sign_in(qtbot, kiosk, sandb
     assert "no_match" in results and "matched" in results
 
 
+def test_a_broken_face_camera_says_so_and_code_still_works(qtbot, kiosk, sandbox):
+    face_camera(kiosk).failing = True
+    page = open_review(qtbot, kiosk)
+    qtbot.waitUntil(lambda: "人脸摄像头无法取得画面" in page.face_status.text(), timeout=10000)
+    assert "扫码或插卡" in page.face_status.text()
+    person = sandbox.world.sample_person(1)
+    kiosk.code_scanned(sandbox.issue_code(person.id_number)[0])
+    qtbot.waitUntil(lambda: current(kiosk) is not page and current(kiosk).applicant is not None,
+                    timeout=20000)
+
+
 def test_face_service_down_falls_back_to_the_identity_code(qtbot, kiosk, sandbox):
     sandbox.faults.update({"down": True})
     face_camera(kiosk).show(astronaut_in_front())
