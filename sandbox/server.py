@@ -46,6 +46,7 @@ from workstation.services.model import LICENCE_TYPES, HolderKind, Licence
 
 if TYPE_CHECKING:
     from sandbox.enterprise import EnterprisePlatforms
+    from sandbox.forms import FormsPlatform
     from sandbox.mi_accounts import MiAccounts
     from sandbox.sms import SmsGateway
 
@@ -123,6 +124,8 @@ PLATFORMS: list[tuple[str, str]] = [
     ("mi_accounts", "sandbox.mi_accounts:MiAccounts"),
     # SMS gateway: pickup codes, progress messages (GET /sandbox/sms lists what was sent)
     ("sms", "sandbox.sms:SmsGateway"),
+    # S3 electronic form platform: filled-in application forms, idempotent by Idempotency-Key
+    ("forms", "sandbox.forms:FormsPlatform"),
 ]
 
 
@@ -306,6 +309,7 @@ class SandboxServer:
         enterprise: EnterprisePlatforms
         mi_accounts: MiAccounts
         sms: SmsGateway
+        forms: FormsPlatform
 
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int = DEFAULT_SEED,

@@ -24,9 +24,9 @@ REGIONS = ROOT / "plugins" / "form_filling" / "data" / "regions.toml"
 MAX_WORDS = 45_000  # the most frequent words of 2-4 characters
 HAN = re.compile(r"^[\u4e00-\u9fff]+$")
 # the commonest surnames come first under their sound: names are what citizens type most
-SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程"
-            "苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚"
-            "邵万钱严覃武戴莫孔向汤")
+SURNAMES = ("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘"
+            "于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹"
+            "薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 
 
 def _gb2312(ch: str) -> bool:

@@ -59,7 +59,7 @@ class FormInvalid(ValueError):
     def __init__(self, errors: dict[str, str]) -> None:
         super().__init__("; ".join(errors))
         self.errors = errors
-        self.message = "表单有 {} 处需要修改，请查看标红的项目".format(len(errors))
+        self.message = f"表单有 {len(errors)} 处需要修改，请查看标红的项目"
 
 
 # ---------------------------------------------------------------------------------------------

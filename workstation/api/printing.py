@@ -11,6 +11,7 @@ correctly.
 from __future__ import annotations
 
 from printing.authenticity import DocumentStamp
+from printing.forms import FormDefinition, FormField, FormPrintout, FormSection, render_form
 from printing.layout import PageDecoration, build_pdf, cn_date, cn_datetime, get_styles, para
 from printing.material_list import (
     MaterialListDocument,
@@ -22,6 +23,10 @@ from printing.simple import SimpleDocument, render_simple_document, sample_simpl
 
 __all__ = [
     "DocumentStamp",
+    "FormDefinition",
+    "FormField",
+    "FormPrintout",
+    "FormSection",
     "MaterialListDocument",
     "MaterialListItem",
     "PageDecoration",
@@ -31,6 +36,7 @@ __all__ = [
     "cn_datetime",
     "get_styles",
     "para",
+    "render_form",
     "render_material_list",
     "render_simple_document",
     "sample_material_list",
