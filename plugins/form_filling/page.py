@@ -56,7 +56,7 @@ from workstation.api.ui import Poller, ScenarioPage, primary_button, print_previ
 
 log = logging.getLogger(__name__)
 
-OTHER_PLACE = "其他地区（用键盘输入）"
+OTHER_PLACE = "用键盘输入或修改"
 NO_ROAD = "不需要道路"
 
 _KIOSK_STYLE = """
@@ -68,7 +68,8 @@ _KIOSK_STYLE = """
 #FieldRow[invalid="true"] QLineEdit { border: 2px solid #c62828; background: #fdecea; }
 #Source { color: #1b7f3b; }
 #FormCard { background: white; border: 1px solid #d0d7de; border-radius: 12px;
-            text-align: left; padding: 16px; }
+            text-align: left; padding: 16px; min-height: 210px; }
+#FormCard:pressed { background: #fff8e1; }
 #Reuse { background: #e8f5e9; border: 1px solid #66bb6a; border-radius: 10px; }
 #SectionTitle { color: #8a1c1c; font-weight: bold; }
 #DoneTitle { color: #1b7f3b; font-weight: bold; }
@@ -178,8 +179,9 @@ class FormFillingPage(ScenarioPage):
     def __init__(self, ctx: ScenarioContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, "电子填单", parent)
         self.kiosk = bool(ctx.kiosk)
-        if self.kiosk:
-            self.setStyleSheet(_KIOSK_STYLE)
+        if self.kiosk:  # a finger-wide scroll bar, a title to read from a metre away
+            self.setStyleSheet(_KIOSK_STYLE + "QScrollBar:vertical { width: 40px; }\n"
+                               "#DoneTitle { font-size: 28pt; }")
         else:
             self.setStyleSheet(_KIOSK_STYLE.replace("border-radius: 8px", "border-radius: 4px"))
         self.applicant: Applicant | None = None
@@ -231,8 +233,8 @@ class FormFillingPage(ScenarioPage):
         for i, form in enumerate(load_forms()):
             card = QPushButton()
             card.setObjectName("FormCard")
-            card.setMinimumHeight(150)
             inner = QVBoxLayout(card)
+            inner.setContentsMargins(20, 16, 20, 16)
             title = QLabel(f"<b>{form.title}</b>")
             title.setWordWrap(True)
             summary = QLabel(f"{form.department} · {form.summary}")
@@ -527,8 +529,12 @@ class FormFillingPage(ScenarioPage):
         self._set_active(row)
         spec = row.spec
         kind = spec.input
-        if not self.kiosk and kind in ("pinyin", "keypad", "date"):
-            self.inputs.hide()  # the clerk types on the physical keyboard
+        if not self.kiosk:  # the clerk types; a list drops down for choices
+            self.inputs.hide()
+            completer = row.edit.completer()
+            if completer is not None and not row.value():
+                completer.setCompletionPrefix("")
+                completer.complete()
             return
         if kind == "pinyin":
             self.keyboard.reset()
@@ -668,8 +674,6 @@ class FormFillingPage(ScenarioPage):
         self.print_outcome = None
         self.submissions.insert(0, result.submission)
         self.notice.clear_message()
-        sub = result.submission
-        self.done_title.setText(f"《{sub.title}》已保存")
         self._show_sent(result.sent)
         self.print_label.setText("")
         self.print_button.setEnabled(True)
@@ -682,6 +686,7 @@ class FormFillingPage(ScenarioPage):
         if result is None:
             return
         sub = result.submission
+        self.done_title.setText(f"《{sub.title}》" + ("已提交" if sent else "已保存，等待提交"))
         if sent:
             self.done_text.setText(f"已提交至{self.form.department if self.form else '经办机构'}，"
                                    f"受理编号 {sub.case_number}。可打印申请表留存。")
@@ -762,7 +767,8 @@ class FormFillingPage(ScenarioPage):
             self.print_label.setText(f"{outcome.text}（验证码 {code}）。请在出纸口取走申请表。")
             if outcome.status.state.value == "completed":
                 self.notice.clear_message()
-        self.print_button.setText("再打印一份")
+        if outcome.destination == "printer":
+            self.print_button.setText("再打印一份")
 
     def _follow(self, outcome: Any) -> None:
         prepared, printing = self.prepared, self.ctx.printing

@@ -24,8 +24,9 @@ def definition(form: FormSpec) -> FormDefinition:
             fields.append(FormField(f.key, f.label, kind, f.options if kind == "choice" else (),
                                     required=f.required, full_width=wide, hint=f.hint))
         sections.append(FormSection(s.title, tuple(fields)))
+    last = sections[-1]
     signature = FormField("signature", "申请人签字", "signature")
-    sections.append(FormSection("申请人声明", (signature,)))
+    sections[-1] = FormSection(last.title, (*last.fields, signature))
     return FormDefinition(code=form.code, title=form.title, department=form.department,
                           sections=tuple(sections), notes=form.notes)
 

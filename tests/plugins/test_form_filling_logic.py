@@ -89,7 +89,7 @@ def test_three_forms_load_with_every_field_type():
 def test_a_bad_form_file_names_the_field():
     raw = {"code": "X", "title": "T", "department": "D",
            "section": [{"title": "S", "field": [{"key": "a", "label": "A", "type": "colour"}]}]}
-    with pytest.raises(FormDataError, match="x.toml: a: unknown type"):
+    with pytest.raises(FormDataError, match=r"x\.toml: a: unknown type"):
         parse_form(raw, "x.toml")
     raw["section"][0]["field"][0] = {"key": "a", "label": "A", "prefill": ["licence.nope.x"]}
     with pytest.raises(FormDataError, match="bad prefill"):
@@ -102,7 +102,8 @@ def test_a_bad_form_file_names_the_field():
     (FieldSpec("i", "身份证号", "id_number"), "110105194912310021", "校验"),
     (FieldSpec("d", "出生日期", "date", range="past"), "2030-01-01", "出生日期不能晚于今天"),
     (FieldSpec("d", "出生日期", "date"), "2025-02-30", "出生日期不是有效日期，请按 年-月-日 填写"),
-    (FieldSpec("d", "参保日期", "date", range="recent"), "2020-01-01", "参保日期应在今天前后一年以内"),
+    (FieldSpec("d", "参保日期", "date", range="recent"), "2020-01-01",
+     "参保日期应在今天前后一年以内"),
     (FieldSpec("n", "邮政编码", "number", digits=6), "43730", "邮政编码应为 6 位数字"),
     (FieldSpec("n", "年度", "number", min=2024), "2019", "年度不能小于 2024"),
     (FieldSpec("n", "年度", "number"), "二〇二五", "年度只能填写数字"),
