@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pytest
-from PyQt6.QtCore import Qt
+from PyQt6.QtCore import QCoreApplication, QEvent, Qt
 from PyQt6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton
 
 from plugins.form_filling.logic import form_by_code
@@ -416,6 +416,8 @@ def test_idle_timeout_mid_form_wipes_everything(qtbot, make_core, window, sandbo
     qtbot.waitUntil(lambda: core.sessions.current is None, timeout=10000)
     qtbot.waitUntil(lambda: win.stack.currentWidget() is win.launcher_scroll, timeout=5000)
     assert win.pages == {}
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)  # deleteLater
+    assert all("13972580000" not in e.text() for e in win.findChildren(QLineEdit))
     win.idle._tick.setInterval(1000)
     win.idle.reset()
     assert first.name not in win.applicant_panel.who.text()
@@ -453,6 +455,7 @@ def test_card_removed_mid_form_wipes_everything(qtbot, make_core, window, sandbo
     qtbot.waitUntil(lambda: core.sessions.current is None, timeout=10000)
     qtbot.waitUntil(lambda: win.pages == {}, timeout=5000)
     assert win.stack.currentWidget() is win.launcher_scroll
+    QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)  # deleteLater
     assert all("13972580001" not in e.text() for e in win.findChildren(QLineEdit))
 
 
