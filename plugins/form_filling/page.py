@@ -200,11 +200,16 @@ class FormFillingPage(ScenarioPage):
         self.layout_.addWidget(self.steps, 1)
         self._build_prompt()
         self._build_list()
-        self._build_consent()
-        self._build_editor()
-        self._build_done()
+        # the other steps are built when first needed: the first data page (the form list)
+        # shows sooner after the sign-in
+        self._built: set[str] = set()
         self.steps.setCurrentWidget(self.prompt_step)
-        self._load_dictionary()
+
+    def _ensure(self, step: str) -> None:
+        if step not in self._built:
+            self._built.add(step)
+            {"consent": self._build_consent, "editor": self._build_editor,
+             "done": self._build_done}[step]()
 
     # -- steps ----------------------------------------------------------------------------------
 
@@ -325,6 +330,7 @@ class FormFillingPage(ScenarioPage):
         self.keypad.done.connect(self._next_field)
         self.picker.picked.connect(self._picked)
         self.picker.back_button.clicked.connect(self._address_back)
+        self._load_dictionary()
 
     def _build_done(self) -> None:
         self.done_step = QWidget()
@@ -374,7 +380,8 @@ class FormFillingPage(ScenarioPage):
             return
         self.status_poller.stop()
         self.notice.clear_message()
-        self._set_active(None)
+        if "editor" in self._built:
+            self._set_active(None)
         name = applicant.masked_name if self.kiosk else applicant.name
         self.greeting.setText(f"您好，{name}（{applicant.masked_id}）。请选择要填写的表单：")
         for form in load_forms():
@@ -390,6 +397,8 @@ class FormFillingPage(ScenarioPage):
         self.form = form
         self.fetched = None
         self.notice.clear_message()
+        for step in ("consent", "editor", "done"):  # the editor's pinyin dictionary loads
+            self._ensure(step)                      # while the citizen reads the consent
         if not form.licence_types:
             self.open_editor()
             return
@@ -451,6 +460,7 @@ class FormFillingPage(ScenarioPage):
         applicant, form = self.applicant, self.form
         if applicant is None or form is None:
             return
+        self._ensure("editor")
         licences = self.fetched.licences if self.fetched is not None else {}
         filled = prefill(form, applicant, licences, latest_values(self.submissions))
         body = QWidget()
@@ -669,6 +679,7 @@ class FormFillingPage(ScenarioPage):
             self.notice.show_message(error_message(exc), "error")
 
     def _submitted(self, result: Submitted) -> None:
+        self._ensure("done")
         self.result = result
         self.prepared = None
         self.print_outcome = None
