@@ -183,7 +183,8 @@ class FormFillingPage(ScenarioPage):
             self.setStyleSheet(_KIOSK_STYLE + "QScrollBar:vertical { width: 40px; }\n"
                                "#DoneTitle { font-size: 28pt; }")
         else:
-            self.setStyleSheet(_KIOSK_STYLE.replace("border-radius: 8px", "border-radius: 4px"))
+            self.setStyleSheet(_KIOSK_STYLE.replace("border-radius: 8px", "border-radius: 4px")
+                               .replace("min-height: 210px", "min-height: 100px"))
         self.applicant: Applicant | None = None
         self.submissions: list[Submission] = []
         self.form: FormSpec | None = None

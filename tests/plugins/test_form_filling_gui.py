@@ -530,3 +530,28 @@ def test_clerk_types_on_the_physical_keyboard(qtbot, make_core, window, sandbox)
     [received] = sandbox.forms.received(person.id_number)
     assert received["values"]["phone"] == "13972581111"
     assert form_by_code(MEDICAL).title in page.done_title.text()
+
+
+def test_keyboard_wedge_burst_signs_in_on_the_form_page(qtbot, make_core, window, sandbox):
+    """A scanner typing the code as a key burst (the wedge filter) signs the citizen in on the
+    open form page: the kiosk's fields take no physical keys, so nothing lands in a field."""
+
+    class StepClock:
+        def __init__(self) -> None:
+            self.now = 0.0
+
+        def __call__(self) -> float:
+            self.now += 0.003
+            return self.now
+
+    person = sandbox.world.sample_person(9)
+    win = window(make_core(mode="kiosk"))
+    page = open_forms(qtbot, win)
+    assert win.wedge is not None
+    win.wedge.clock = StepClock()
+    code, _ = sandbox.issue_code(person.id_number)
+    page.setFocus()
+    qtbot.keyClicks(page, code)
+    qtbot.keyClick(page, Qt.Key.Key_Return)
+    page = signed_in(qtbot, win)
+    assert page.applicant is not None and page.applicant.holder_id == person.id_number
