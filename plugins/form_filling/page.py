@@ -73,6 +73,7 @@ _KIOSK_STYLE = """
 #Reuse { background: #e8f5e9; border: 1px solid #66bb6a; border-radius: 10px; }
 #SectionTitle { color: #8a1c1c; font-weight: bold; }
 #DoneTitle { color: #1b7f3b; font-weight: bold; }
+#DoneTitle[waiting="true"] { color: #b26a00; }
 """
 
 
@@ -699,6 +700,11 @@ class FormFillingPage(ScenarioPage):
             return
         sub = result.submission
         self.done_title.setText(f"《{sub.title}》" + ("已提交" if sent else "已保存，等待提交"))
+        self.done_title.setProperty("waiting", not sent)
+        style = self.done_title.style()
+        if style is not None:
+            style.unpolish(self.done_title)
+            style.polish(self.done_title)
         if sent:
             self.done_text.setText(f"已提交至{self.form.department if self.form else '经办机构'}，"
                                    f"受理编号 {sub.case_number}。可打印申请表留存。")
