@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from workstation.api import PrintTemplate, ScenarioContext, ScenarioManifest, hookimpl
-
 from plugins.utility_connection import manifest, receipt_template
 from plugins.utility_connection.forms import GAS
+from workstation.api import PrintTemplate, ScenarioContext, ScenarioManifest, hookimpl
 
 SCENARIO_ID = GAS.scenario
 

@@ -8,9 +8,11 @@ manifest and print template and uses it. Like a plugin it imports only ``worksta
 
 from __future__ import annotations
 
+from plugins.utility_connection.forms import Utility
 from workstation.api import Audience, PrintTemplate, ScenarioManifest
 
-from plugins.utility_connection.forms import Utility
+#: 鄂汇办身份码, the ID card on the reader, the social security card in the card reader.
+SIGN_IN = ("ehb_identity", "id_card", "ss_card")
 
 
 def manifest(utility: Utility, *, title: str, description: str, icon: str, order: int
@@ -21,10 +23,13 @@ def manifest(utility: Utility, *, title: str, description: str, icon: str, order
         audiences=(Audience.KIOSK, Audience.CLERK),
         page=f"plugins.{utility.scenario}:build_page",
         licence_types=("property_cert", "business_licence"),
-        devices=("printer_a4",),
+        devices=("printer_a4", "qr_scanner", "card_reader", "id_card_reader"),
         description=description,
         icon=icon,
         order=order,
+        # residential applicants and enterprise agents sign in themselves on a kiosk
+        sign_in=SIGN_IN,
+        api_version=2,
     )
 
 

@@ -85,8 +85,8 @@ class Utility:
         return ("受理", "勘查", "施工", self.final_state, "办结")
 
     def intro(self, variant: str) -> str:
-        return (f"本业务适用于“{VARIANTS[variant]}{self.business}”业务，请您仔细阅读报装说明后填写相关信息。"
-                "我们承诺：非法律程序或经您的许可不会泄露您的个人信息。")
+        return (f"本业务适用于“{VARIANTS[variant]}{self.business}”业务，"
+                "请您仔细阅读报装说明后填写相关信息。我们承诺：非法律程序或经您的许可不会泄露您的个人信息。")
 
 
 # -- the two utilities ------------------------------------------------------------------------
@@ -409,10 +409,7 @@ def summary_rows(utility: Utility, variant: str, form: Mapping[str, Any], *,
     rows: list[tuple[str, str]] = []
     for spec in utility.fields(variant):
         value = form.get(spec.key, "")
-        if isinstance(value, list):
-            text = "、".join(value)
-        else:
-            text = str(value or "")
+        text = "、".join(value) if isinstance(value, list) else str(value or "")
         if masked and text:
             if spec.kind == ID_NUMBER:
                 text = mask_id_number(text)

@@ -11,8 +11,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from workstation.api import CHINA_TZ, licence_type, mask_id_number, mask_name
-
 from plugins.utility_connection.forms import (
     ENTERPRISE,
     PENDING_LABEL,
@@ -20,6 +18,7 @@ from plugins.utility_connection.forms import (
     Utility,
     summary_rows,
 )
+from workstation.api import CHINA_TZ, licence_type, mask_id_number, mask_name
 
 
 @dataclass(frozen=True)

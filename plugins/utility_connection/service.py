@@ -21,6 +21,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from plugins.utility_connection.forms import (
+    PENDING_LABEL,
+    UTILITIES,
+    Utility,
+    application_body,
+    applications_path,
+)
 from workstation.api import (
     CHINA_TZ,
     PLATFORM_POST,
@@ -28,13 +35,6 @@ from workstation.api import (
     PlatformError,
     PlatformUnavailable,
     platform_post,
-)
-from plugins.utility_connection.forms import (
-    PENDING_LABEL,
-    UTILITIES,
-    Utility,
-    application_body,
-    applications_path,
 )
 
 DRAFT = "draft"
