@@ -298,15 +298,20 @@ def validate_form(utility: Utility, variant: str, values: Mapping[str, Any]) -> 
 
 # -- pre-filling from the identity and the licences -------------------------------------------
 
-_COMMUNITY_RE = re.compile(
-    r"(?:街道|镇|乡)(?P<name>[\u4e00-\u9fff]{2,12}?(?:小区|花园|家园|公寓|新村|苑|园|城|社区))"
-    r"(?=[\u4e00-\u9fff]*?(?:路|街|大道)?\d+号\d+栋)")
+# A 小区 named between the town (街道/镇/乡) and a building number: 小区 first, then the usual
+# estate suffixes, then the 社区 (the neighbourhood committee often names the estate).
+_COMMUNITY_SUFFIXES = ("小区", "花园|家园|公寓|新村|苑|园|城", "社区")
 
 
 def community_from_address(address: str) -> str:
     """The 小区名称 when the address names one before a building (栋) number, else ''."""
-    match = _COMMUNITY_RE.search(address or "")
-    return match.group("name") if match else ""
+    for suffix in _COMMUNITY_SUFFIXES:
+        match = re.search(
+            r"(?:街道|镇|乡)(?P<name>[\u4e00-\u9fff]{1,12}?(?:" + suffix + r"))"
+            r"(?=[\u4e00-\u9fff]*\d+号\d+栋)", address or "")
+        if match:
+            return match.group("name")
+    return ""
 
 
 @dataclass
