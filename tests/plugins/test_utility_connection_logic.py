@@ -80,7 +80,8 @@ def test_each_bad_field_gets_its_chinese_message(key, value, message):
 
 def test_enterprise_credit_code_and_gas_appliances_are_checked():
     form = {"region": GAS.spec(ENTERPRISE, "region").choices[0],
-            "unit_name": "赤壁市某某餐饮有限公司", "agent_id": ID, "address": "湖北省赤壁市蒲圻街道蒲圻大道1号", "community": "步行街",
+            "unit_name": "赤壁市某某餐饮有限公司", "agent_id": ID,
+            "address": "湖北省赤壁市蒲圻街道蒲圻大道1号", "community": "步行街",
             "credit_code": CODE[:-1] + "0", "agent_name": "李四", "phone": "13812345678",
             "use_type": "餐饮", "appliances": [], "volume": "800", "reason": "首次报装"}
     with pytest.raises(FormInvalid) as caught:
