@@ -64,6 +64,7 @@ from workstation.api import (
     LicencesUnavailable,
     ScenarioContext,
     mask_id_number,
+    mask_name,
     validate_id_number,
     validate_person_name,
 )
@@ -97,6 +98,10 @@ def _label(text: str = "", *, wrap: bool = True, name: str = "") -> QLabel:
     return label
 
 
+_CHOICE_STYLE = ("QPushButton:checked { background: #b71c1c; color: white; border: none;"
+                 " border-radius: 6px; font-weight: bold; }")
+
+
 class ChoiceButtons(QWidget):
     """A touch picker: one checkable button per choice (exclusive or several)."""
 
@@ -111,6 +116,7 @@ class ChoiceButtons(QWidget):
             button = QPushButton(choice)
             button.setCheckable(True)
             button.setObjectName("Choice")
+            button.setStyleSheet(_CHOICE_STYLE)
             self.group.addButton(button)
             grid.addWidget(button, i // columns, i % columns)
             self.buttons[choice] = button
@@ -144,8 +150,7 @@ class FieldBox(QWidget):
         self.choices: ChoiceButtons | None = None
         if spec.kind == CHOICE and spec.key == "region":
             self.combo = QComboBox()
-            self.combo.addItem("请选择" + spec.label, "")
-            for choice in spec.choices:
+            for choice in spec.choices:  # the first office is the usual one: preselected
                 self.combo.addItem(choice, choice)
             layout.addWidget(self.combo)
         elif spec.kind in (CHOICE, MULTI):
@@ -191,9 +196,13 @@ class FieldBox(QWidget):
         elif self.choices is not None:
             self.choices.set_value(value)
         elif self.edit is not None:
-            if lock and self.spec.kind in (ID_NUMBER, CREDIT_CODE) and value:
+            if lock and value:
                 self.locked_value = str(value)
-                shown = mask_id_number(str(value)) if self.spec.kind == ID_NUMBER else str(value)
+                shown = str(value)
+                if self.spec.kind == ID_NUMBER:
+                    shown = mask_id_number(shown)
+                elif self.spec.key in ("owner_name", "agent_name"):
+                    shown = mask_name(shown)
                 self.edit.setText(shown)
                 self.edit.setReadOnly(True)
             else:
@@ -342,7 +351,12 @@ class UtilityPage(ScenarioPage):
     def _build_consent(self) -> None:
         self.consent_step = QWidget()
         col = QVBoxLayout(self.consent_step)
+        col.addWidget(_label("经您同意，将从湖北省电子证照库调取您名下的不动产权证书，自动填写业主、"
+                             "地址和小区名称，无需提交实体证照。不同意也可以继续，手工填写即可。"))
         self.consent_panel = ConsentPanel()
+        if self.kiosk:
+            self.consent_panel.accept_button.setText("同意调取")
+            self.consent_panel.decline_button.setText("不同意，手工填写")
         col.addWidget(self.consent_panel)
         col.addStretch(1)
         self.steps.addWidget(self.consent_step)
@@ -688,9 +702,14 @@ class UtilityPage(ScenarioPage):
             values = merge_draft(values, self.draft.values)
             saved = self.draft.saved_at.astimezone(CHINA_TZ)
             notes.append(f"已恢复您 {saved:%m月%d日 %H:%M} 暂存的内容，请继续填写。")
+        # from the identity: never retyped; on a kiosk the licence's names and codes neither
+        # (shown masked: the screen may be seen by others)
         locked = {k for k, src in prefill.sources.items() if src == "身份信息"}
-        if self.kiosk or "营业执照" in prefill.sources.get("credit_code", ""):
-            locked |= {k for k in ("credit_code",) if k in prefill.values}
+        if self.kiosk:
+            locked |= {k for k in ("owner_name", "agent_name", "credit_code", "unit_name")
+                       if k in prefill.values}
+        elif prefill.sources.get("credit_code") == "营业执照":
+            locked.add("credit_code")
         for key, box in self.fields.items():
             if key in values:
                 box.set_value(values[key], lock=key in locked)
@@ -769,8 +788,9 @@ class UtilityPage(ScenarioPage):
     def _sync(self) -> service.Submission:
         sub, applicant = self.submission, self.applicant
         assert sub is not None and applicant is not None
+        copy = service.Submission.from_json(sub.to_json())  # the GUI thread owns ``sub``
         self.ctx.outbox.deliver_due()
-        return service.sync_one(self.ctx, self.utility, sub, applicant.holder_id)
+        return service.sync_one(self.ctx, self.utility, copy, applicant.holder_id)
 
     def _synced(self, submission: service.Submission) -> bool:
         self.submission = submission

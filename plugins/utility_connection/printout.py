@@ -57,6 +57,14 @@ def receipt_data(utility: Utility, submission: Any, *, applicant_name: str,
     )
 
 
+def _two_per_row(rows: Sequence[tuple[str, str]]) -> list[list[str]]:
+    """Two (label, value) pairs per table row, so the receipt stays on one page."""
+    flat = [list(r) for r in rows]
+    if len(flat) % 2:
+        flat.append(["", ""])
+    return [flat[i] + flat[i + 1] for i in range(0, len(flat), 2)]
+
+
 def render_receipt(data: ReceiptData, stamp: Any = None) -> bytes:
     from workstation.api.printing import SimpleDocument, render_simple_document
 
@@ -68,11 +76,13 @@ def render_receipt(data: ReceiptData, stamp: Any = None) -> bytes:
         ("提交时间", f"{data.submitted_at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}"),
         ("免提交材料", waived),
     ]
-    notes = ["报装说明："] + [f"{i}. {n}" for i, n in enumerate(data.notes, start=1)] + [
+    # SimpleDocument numbers the notes under "说明": the 报装说明 are the notes
+    notes = [f"【报装说明】{n}" if i == 0 else n for i, n in enumerate(data.notes)] + [
         f"咨询：{data.service_line}。请妥善保管本回执，凭受理编号查询办理进度。"]
     doc = SimpleDocument(
         title=data.title, issuing_unit=data.company, fields=fields,
-        table_header=["填报项目", "填报内容"], table_rows=[list(r) for r in data.form_rows],
+        table_header=["填报项目", "填报内容", "填报项目", "填报内容"],
+        table_rows=_two_per_row(data.form_rows),
         notes=notes, generated_at=data.submitted_at.astimezone(CHINA_TZ).replace(tzinfo=None),
         case_number=data.number, workstation_id=data.workstation_id,
         seal_label="业务受理专用章（电子）",

@@ -325,7 +325,8 @@ def test_platform_down_on_submit_waits_in_the_outbox_and_arrives_once(qtbot, she
     sandbox.faults.update({"down": False})
     key = f"water:{page.submission.client_ref}"
     win.core.outbox.release(key)  # due now instead of after the 5 s backoff
-    qtbot.waitUntil(lambda: not page.submission.pending, timeout=20000)
+    qtbot.waitUntil(lambda: not page.submission.pending
+                    and PENDING_LABEL not in page.done_label.text(), timeout=20000)
     assert page.submission.application_no in page.done_label.text()
     assert PENDING_LABEL not in page.done_label.text()
     win.core.outbox.release(key)
