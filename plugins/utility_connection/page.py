@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from PyQt6.QtCore import QEvent, QObject, QRegularExpression, Qt, pyqtSignal
+from PyQt6.QtCore import QEvent, QObject, QRegularExpression, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QRegularExpressionValidator
 from PyQt6.QtWidgets import (
     QButtonGroup,
@@ -287,6 +287,18 @@ class UtilityPage(ScenarioPage):
         self._build_done()
         self._build_progress()
         self.steps.setCurrentWidget(self.welcome_step)
+        if self.kiosk:
+            for label in (self.done_title, self.done_label):
+                label.setStyleSheet("font-size: 26pt;")
+        else:
+            # at the counter an applicant the clerk already identified elsewhere is taken too
+            current = ctx.sessions.applicant
+            if current is not None and current.kind is HolderKind.PERSON \
+                    and not self.accepts(current):
+                offer = QTimer(self)  # owned by the page: never fires after it is gone
+                offer.setSingleShot(True)
+                offer.timeout.connect(lambda: self.applicant_ready(current))
+                offer.start(0)
 
     # -- building ---------------------------------------------------------------------------
 

@@ -200,15 +200,34 @@ def test_kiosk_water_residential_prefilled_submitted_printed_and_followed(
 
 
 def test_gas_enterprise_on_the_kiosk_with_the_enterprise_authorization(
-        qtbot, shell, sandbox, phone):
-    """GIVEN an agent signed in with their social security card... (here by code; the card path
-    is covered below) WHEN the enterprise authorizes on its phone THEN the business licence
-    fills the unit and the credit code, and the gas application names its use type."""
+        qtbot, shell, sandbox, phone, tmp_path):
+    """GIVEN the agent signs in with their ID card on the reader WHEN the enterprise authorizes
+    on its phone THEN the business licence fills the unit and the credit code, and the gas
+    application names its use type and appliances."""
+    from devices.idcard.monitor import IdCardReaderMonitor
+    from devices.idcard.reader import SerialIdCardReader
+    from devices.idcard.simulator import SimulatedIdCardReaderProcess
+    from sandbox.cards import id_card_data_for
+
     agent = sandbox.world.sample_person(3)
     company = sandbox.world.sample_enterprise(1)
     win = shell()
-    open_page(qtbot, win, "gas_connection")
-    page = sign_in_by_code(qtbot, win, sandbox, agent.id_number)
+    with SimulatedIdCardReaderProcess(tmp_path / "id.sock") as reader:
+        win.attach_card_reader(IdCardReaderMonitor(SerialIdCardReader(reader.port),
+                                                   interval_s=0.05))
+        try:
+            qtbot.waitUntil(lambda: "身份证阅读器：就绪" in win.reader_label.text(),
+                            timeout=10000)
+            open_page(qtbot, win, "gas_connection")
+            reader.control.request(op="place", card=id_card_data_for(agent.id_number,
+                                                                     sandbox.world))
+            qtbot.waitUntil(lambda: isinstance(win.stack.currentWidget(), UtilityPage)
+                            and current(win).applicant is not None
+                            and not current(win).is_busy, timeout=10000)
+        finally:
+            win.detach_card_reader()
+    page = current(win)
+    assert page.applicant.holder_id == agent.id_number
     assert not page.manual_enterprise_button.isVisible()  # a kiosk cannot type a company in
     click(qtbot, page.enterprise_button)
     qtbot.waitUntil(lambda: bool(page.qr_panel.qr_text), timeout=10000)
@@ -440,3 +459,16 @@ def test_other_applicant_sees_no_draft_and_card_sign_in_works(qtbot, shell, sand
         assert page.progress_rows == ()
     finally:
         win.detach_card_reader()
+
+
+def test_counter_takes_the_applicant_the_clerk_already_identified(qtbot, shell, sandbox):
+    from workstation.api import Applicant, HolderKind, IdentifiedBy
+
+    person = sandbox.world.sample_person(RESIDENT)
+    win = shell(kiosk=False)
+    win.core.begin_session(Applicant(kind=HolderKind.PERSON, holder_id=person.id_number,
+                                     name=person.name, identified_by=IdentifiedBy.CLERK))
+    page = open_page(qtbot, win, "gas_connection")
+    qtbot.waitUntil(lambda: page.steps.currentWidget() is page.choose_step
+                    and not page.is_busy, timeout=5000)
+    assert page.applicant.holder_id == person.id_number
