@@ -156,6 +156,7 @@ def test_kiosk_water_residential_prefilled_submitted_printed_and_followed(
     assert set(page.prompt.rows) == {"ehb_identity", "id_card", "ss_card"}
     page = sign_in_by_code(qtbot, win, sandbox, person.id_number)
     assert person.name not in page.greeting.text()
+    assert_touch_sized(page)
     residential_form(qtbot, page)
     assert_touch_sized(page)
     prop = sandbox.world.licence_of(person.id_number, "property_cert")
@@ -167,6 +168,7 @@ def test_kiosk_water_residential_prefilled_submitted_printed_and_followed(
     assert "不动产权证书" in page.fields["address"].label.text()
     fill_water(qtbot, page)
     submit(qtbot, page)
+    assert_touch_sized(page)
     sub = page.submission
     assert sub is not None and not sub.pending and sub.application_no.startswith("SW")
     assert sub.application_no in page.done_label.text() and "预约上门" in page.done_label.text()
@@ -190,6 +192,7 @@ def test_kiosk_water_residential_prefilled_submitted_printed_and_followed(
     click(qtbot, page.done_progress_button)
     qtbot.waitUntil(lambda: page.steps.currentWidget() is page.progress_step
                     and not page.is_busy, timeout=10000)
+    assert_touch_sized(page)
     assert [r.state for r in page.progress_rows] == ["办结"]
     assert [s for s, _ in page.progress_rows[0].history] == ["受理", "勘查", "施工", "通水", "办结"]
     texts = [m["text"] for m in sandbox.sms.messages(PHONE)]
