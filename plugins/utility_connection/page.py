@@ -365,9 +365,8 @@ class UtilityPage(ScenarioPage):
         col = QVBoxLayout(self.consent_step)
         col.addWidget(_label("经您同意，将从湖北省电子证照库调取您名下的不动产权证书，自动填写业主、"
                              "地址和小区名称，无需提交实体证照。不同意也可以继续，手工填写即可。"))
-        self.consent_panel = ConsentPanel()
+        self.consent_panel = ConsentPanel(kiosk=self.kiosk)
         if self.kiosk:
-            self.consent_panel.accept_button.setText("同意调取")
             self.consent_panel.decline_button.setText("不同意，手工填写")
         col.addWidget(self.consent_panel)
         col.addStretch(1)
@@ -873,7 +872,8 @@ class UtilityPage(ScenarioPage):
             return self.ctx.printing.print(prepared, on_update=emit, cancelled=cancelled,
                                            until=lambda s: s.needs_attention)
 
-        self.run_busy("正在打印受理回执…", work, self._printed, on_cancel=cancelled.set)
+        self.run_busy("正在打印受理回执…", work, self._printed, on_cancel=cancelled.set,
+                      keep_busy_on_cancel=True)
 
     def _follow(self, prepared: Any, outcome: Any) -> None:
         """Wait for the printer that needed attention to finish the same job (cancellable)."""
@@ -884,7 +884,8 @@ class UtilityPage(ScenarioPage):
             return self.ctx.printing.follow(prepared, outcome, on_update=emit,
                                             cancelled=cancelled, timeout_s=90)
 
-        self.run_busy("正在等待打印机…", work, self._printed, on_cancel=cancelled.set)
+        self.run_busy("正在等待打印机…", work, self._printed, on_cancel=cancelled.set,
+                      keep_busy_on_cancel=True)
 
     def _print_update(self, status: Any) -> None:
         if self.busy.isVisible():
