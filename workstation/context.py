@@ -119,6 +119,9 @@ class ScenarioContext:
     platform: Any = None
     wake_outbox: Callable[[], None] = lambda: None
     printing: Any = None  # ScopedPrinting
+    # locker() -> the locker board (open_door(n), door(n) -> DoorState, doors), or None when
+    # none is configured or the manifest does not declare the "locker" device. Blocking I/O.
+    locker: Callable[[], Any] = lambda: None
 
     @property
     def kiosk(self) -> bool:

@@ -92,6 +92,22 @@ def build_card_reader(cfg: DevicesConfig, *, simulated_reader: str = "") -> Smar
     return PcscCardReader(cfg.argument("card_reader") or None)
 
 
+def build_locker_board(cfg: DevicesConfig, *, simulated_port: str = "") -> Any:
+    """The configured locker board (a SerialLockerBoard, no I/O yet), or None for "none".
+
+    "simulated" is the same serial driver on the pseudo-terminal of a simulated board
+    (``simulated_port``)."""
+    kind = cfg.kind("locker")
+    if kind == "none":
+        return None
+    from devices.locker.board import SerialLockerBoard
+
+    port = simulated_port if kind == "simulated" else cfg.argument("locker")
+    return SerialLockerBoard(port, board=cfg.locker_board, doors=cfg.locker_doors,
+                             open_level=cfg.locker_open_level, timeout_s=cfg.locker_timeout_s,
+                             retries=cfg.locker_retries, baudrate=cfg.serial_baud)
+
+
 def applicant_from_card(identity: Any) -> Applicant:
     """The applicant a card identifies (social security or ID card: ``ssn``/``id_number`` and
     ``name``); raises CardDataError when the number on the card is not a valid ID number."""

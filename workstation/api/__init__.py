@@ -21,6 +21,7 @@ Version history:
 
 from __future__ import annotations
 
+from devices.locker.protocol import BoardNotAnswering, DoorJammed, DoorState, LockerError
 from printing.templates import PrintTemplate
 from workstation.context import ScenarioContext, ScopedAudit
 from workstation.hookspecs import ENTRY_POINT_GROUP, hookimpl
@@ -119,6 +120,7 @@ __all__ = [
     "Applicant",
     "ApplicantSession",
     "Audience",
+    "BoardNotAnswering",
     "CodeFormat",
     "CodeRefused",
     "Consent",
@@ -127,6 +129,8 @@ __all__ = [
     "ConsentRequired",
     "ConsentScopeError",
     "CreditCodeInfo",
+    "DoorJammed",
+    "DoorState",
     "EnterprisePlatform",
     "FetchFailure",
     "FetchResult",
@@ -137,6 +141,7 @@ __all__ = [
     "Licence",
     "LicenceType",
     "LicencesUnavailable",
+    "LockerError",
     "ManifestError",
     "Material",
     "Matter",
