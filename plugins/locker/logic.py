@@ -24,6 +24,7 @@ Everything here blocks (database, serial board): pages call it through ``run_bus
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hmac
 import logging
@@ -234,10 +235,8 @@ class LockerService:
             key = door_key(self.settings.bank, n)
             if key in existing:
                 continue
-            try:
+            with contextlib.suppress(RecordExists):
                 self.records.create("door", key, {}, state=FREE)
-            except RecordExists:
-                pass
 
     def now(self) -> dt.datetime:
         return self.ctx.clock()
@@ -423,10 +422,8 @@ class LockerService:
         item = self._move_item(item_key, item_from, item_to, changes)
         self._notify(op, item, door)
         door_data = {"item": item_key} if door_to == OCCUPIED else {}
-        try:
+        with contextlib.suppress(RecordConflict):  # another process finished it meanwhile
             self._move_door(door, (OPEN, OPENING), door_to, door_data)
-        except RecordConflict:
-            pass  # another process finished it meanwhile
         self.ctx.audit.record(f"locker_{op}_done", holder_id=None, item=item_key,
                               door=door, confirmed=confirmed)
         return item
@@ -464,10 +461,8 @@ class LockerService:
             return
         door_before = OPS[op][0]
         if op == "deposit":
-            try:
+            with contextlib.suppress(LockerFlowError):  # it went on elsewhere
                 self._move_item(item_key, DEPOSITING, CANCELLED)
-            except LockerFlowError:
-                pass  # it went on elsewhere: the door decides below
         rest = {"item": item_key} if door_before == OCCUPIED else {}
         self._move_door(door, (RESERVED, OPENING), door_before if door_before == OCCUPIED
                         else FREE, rest)
@@ -607,11 +602,9 @@ class LockerService:
     def start_pickup(self, item: Record) -> Opened:
         door = item.data.get("result_door", "")
         # a correct code clears the wrong attempts
-        try:
+        with contextlib.suppress(RecordConflict):
             self.records.update("item", item.key, expect_version=item.version,
                                 data={**item.data, "attempts": 0})
-        except RecordConflict:
-            pass
         try:
             self._open(door, "pickup", item.key, OCCUPIED)
         except DoorJammed:

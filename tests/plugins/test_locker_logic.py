@@ -1,0 +1,228 @@
+"""S4 locker state machine (Qt-free) on a real database, the simulated board on a pty and the
+sandbox back office: deposit → staff → pickup, jammed doors, wrong codes, recovery, and two
+kiosks racing for doors on one PostgreSQL database."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import threading
+from typing import Any
+
+import pytest
+
+from plugins.locker.logic import (
+    CANCELLED,
+    COLLECTED,
+    DEPOSITED,
+    FAULT,
+    FREE,
+    OCCUPIED,
+    OPEN,
+    OPENING,
+    PROCESSED,
+    RESULT_READY,
+    TAKEN,
+    LockerFlowError,
+    LockerService,
+    LockerSettings,
+    check_phone,
+    door_number,
+    door_size,
+    holder_of,
+)
+from workstation.api import Applicant, HolderKind, IdentifiedBy
+from workstation.testing import ManualClock
+
+PHONE = "13912345678"
+
+
+def person(sandbox: Any, i: int = 0) -> Applicant:
+    p = sandbox.world.sample_person(i)
+    return Applicant(HolderKind.PERSON, p.id_number, p.name, IdentifiedBy.CARD,
+                     extra={"card": "IdCardData"})
+
+
+def service(core: Any, **settings: Any) -> LockerService:
+    ctx = core.context_for(core.plugins.scenario("locker"))
+    clock = settings.pop("clock", None)
+    if clock is not None:
+        ctx = dataclasses.replace(ctx, clock=clock)
+    svc = LockerService(ctx, ctx.locker(), LockerSettings(**settings))
+    svc.ensure_doors()
+    return svc
+
+
+def close(core: Any, door: str) -> None:
+    core.locker_simulator.close_door(door_number(door))
+
+
+def deliver(core: Any) -> None:
+    report = core.outbox.deliver_due()
+    assert not report.failed and not report.held, report
+
+
+def test_phone_numbers_are_checked():
+    assert check_phone("139 1234 5678") == "13912345678"
+    for bad, words in [("", "请输入"), ("1391234567", "11 位"), ("12912345678", "13-19"),
+                       ("1391234567a", "数字")]:
+        with pytest.raises(LockerFlowError) as exc:
+            check_phone(bad)
+        assert words in exc.value.message
+
+
+def test_deposit_staff_and_pickup_end_to_end(core, sandbox):
+    svc = service(core)
+    who = person(sandbox)
+    opened = svc.start_deposit(holder_of(who), PHONE, "不动产登记", "M")
+    assert door_size(door_number(opened.door), 16) == "M"
+    assert svc.records.get("door", opened.door).state == OPEN
+    assert svc.door_state(opened.door).value == "open"
+    close(core, opened.door)
+    item = svc.complete(opened.door)
+    assert item.state == DEPOSITED and item.data["confirmed"] is True
+    assert svc.records.get("door", opened.door).state == OCCUPIED
+    deliver(core)
+    feed = sandbox.locker.notifications
+    assert feed[-1]["kind"] == "deposited" and feed[-1]["phone_masked"] == "139****5678"
+    staff_sms = sandbox.sms.messages(sandbox.locker.staff_phone)
+    assert staff_sms and "不动产登记" in staff_sms[-1]["text"]
+    assert who.holder_id not in str(item.data) and who.name not in str(item.data)
+
+    # staff: take out, mark processed, put the result in
+    taken = svc.start_takeout(item.key)
+    assert taken.door == opened.door
+    close(core, opened.door)
+    assert svc.complete(opened.door).state == TAKEN
+    assert svc.records.get("door", opened.door).state == FREE
+    assert svc.mark_processed(item.key).state == PROCESSED
+    result = svc.start_result(item.key, "S")
+    close(core, result.door)
+    ready = svc.complete(result.door)
+    assert ready.state == RESULT_READY
+    deliver(core)
+    sms = sandbox.sms.messages(PHONE)
+    assert len(sms) == 1 and ready.data["code"] in sms[0]["text"]
+    deliver(core)  # nothing sent twice
+    assert len(sandbox.sms.messages(PHONE)) == 1
+
+    # pickup: another person's code does not work; a wrong code counts; the right one opens
+    with pytest.raises(LockerFlowError):
+        svc.check_code(person(sandbox, 1).holder_id, ready.data["code"])
+    wrong = "000000" if ready.data["code"] != "000000" else "111111"
+    assert svc.check_code(who.holder_id, wrong) == (None, 4)
+    found, _left = svc.check_code(who.holder_id, ready.data["code"])
+    assert found is not None and found.key == item.key
+    pickup = svc.start_pickup(found)
+    assert pickup.door == result.door
+    close(core, result.door)
+    assert svc.complete(result.door).state == COLLECTED
+    assert svc.records.get("door", result.door).state == FREE
+    deliver(core)
+    assert sandbox.locker.notifications[-1]["kind"] == "collected"
+
+
+def test_a_jammed_door_is_retried_then_another_is_taken(core, sandbox):
+    svc = service(core, open_attempts=3)
+    svc.board  # build the simulated board
+    sim = core.locker_simulator
+    sim.jammed.add(1)
+    opened = svc.start_deposit(holder_of(person(sandbox)), PHONE, "户籍办理", "S")
+    assert opened.skipped == ("1-01",) and opened.door == "1-02"
+    opens = [f for f in sim.received if f[0] == 0x8A and f[2] == 1]
+    assert len(opens) == 3  # the first try and two retries
+    assert svc.records.get("door", "1-01").state == FAULT
+    svc.clear_fault("1-01")
+    assert svc.records.get("door", "1-01").state == FREE
+
+
+def test_no_free_door_cancels_the_item(core, sandbox):
+    svc = service(core)
+    for n in range(13, 17):  # the four large doors
+        svc.records.update("door", f"1-{n:02d}", state=OCCUPIED, data={"item": "x"})
+    with pytest.raises(LockerFlowError) as exc:
+        svc.start_deposit(holder_of(person(sandbox)), PHONE, "工程建设审批", "L")
+    assert "暂无空闲" in exc.value.message
+    items = svc.records.find("item")
+    assert [i.state for i in items] == [CANCELLED]
+
+
+def test_five_wrong_codes_lock_the_item_for_the_configured_time(core, sandbox):
+    clock = ManualClock(dt.datetime.now(dt.UTC).replace(microsecond=0))
+    svc = service(core, lock_minutes=15, clock=clock)
+    who = person(sandbox)
+    opened = svc.start_deposit(holder_of(who), PHONE, "社保医保", "S")
+    close(core, opened.door)
+    key = svc.complete(opened.door).key
+    svc.start_takeout(key)
+    close(core, opened.door)
+    svc.complete(opened.door)
+    svc.mark_processed(key)
+    result = svc.start_result(key)
+    close(core, result.door)
+    code = svc.complete(result.door).data["code"]
+    wrong = "123456" if code != "123456" else "654321"
+    lefts = [svc.check_code(who.holder_id, wrong)[1] for _ in range(5)]
+    assert lefts == [4, 3, 2, 1, 0]
+    with pytest.raises(LockerFlowError) as exc:
+        svc.check_code(who.holder_id, code)  # even the right code, while locked
+    assert exc.value.code == "locked"
+    until = svc.locked_until(svc.ready_items(who.holder_id))
+    assert until is not None and until - clock() == dt.timedelta(minutes=15)
+    clock.advance(minutes=16)
+    found, _ = svc.check_code(who.holder_id, code)
+    assert found is not None
+
+
+def test_recovery_completes_an_open_door_and_rolls_back_one_that_never_opened(core, sandbox):
+    svc = service(core)
+    who = holder_of(person(sandbox))
+    opened = svc.start_deposit(who, PHONE, "婚姻登记", "S")
+    # a second deposit interrupted before the open command reached the board
+    second = svc.start_deposit(who, PHONE, "婚姻登记", "S")
+    close(core, second.door)
+    svc.records.update("door", second.door, state=OPENING)
+    assert sorted(svc.recover()) == sorted([(second.door, "rolled_back"),
+                                            (opened.door, "still_open")])
+    close(core, opened.door)
+    assert svc.recover() == [(opened.door, "completed")]
+    item = svc.records.get("item", opened.item)
+    assert item.state == DEPOSITED and item.data["confirmed"] is False
+    assert svc.records.get("item", second.item).state == CANCELLED
+    assert svc.records.get("door", second.door).state == FREE
+    deliver(core)
+    assert sandbox.locker.notifications[-1]["unconfirmed"] is True
+    assert svc.recover() == []
+
+
+@pytest.mark.postgres
+def test_two_kiosks_on_one_postgres_database_never_share_a_door(make_core, sandbox,
+                                                                 postgres_url):
+    cores = [make_core(database_url=postgres_url, workstation_id=f"KIOSK-0{i}", mode="kiosk")
+             for i in (1, 2)]
+    services = [service(c) for c in cores]
+    holders = [holder_of(person(sandbox, i)) for i in range(2)]
+    got: list[list[str]] = [[], []]
+    refused = [0, 0]
+    start = threading.Barrier(2)
+
+    def run(i: int) -> None:
+        start.wait()
+        for _ in range(12):
+            try:
+                got[i].append(services[i].start_deposit(holders[i], PHONE, "其他事项", "S").door)
+            except LockerFlowError:
+                refused[i] += 1
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(120)
+    doors = got[0] + got[1]
+    assert len(doors) == len(set(doors)) == 16  # every door once, none twice
+    assert refused[0] + refused[1] == 24 - 16
+    records = services[0].records.find("door", limit=100)
+    assert all(r.state == OPEN for r in records)
+    by_kiosk = {r.data["kiosk"] for r in records}
+    assert by_kiosk == {"KIOSK-01", "KIOSK-02"}
