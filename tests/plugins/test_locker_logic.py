@@ -6,7 +6,13 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
+import os
+import signal
+import subprocess
+import sys
 import threading
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -35,6 +41,7 @@ from workstation.api import Applicant, HolderKind, IdentifiedBy
 from workstation.testing import ManualClock
 
 PHONE = "13912345678"
+REPO = Path(__file__).resolve().parents[2]
 
 
 def person(sandbox: Any, i: int = 0) -> Applicant:
@@ -226,3 +233,55 @@ def test_two_kiosks_on_one_postgres_database_never_share_a_door(make_core, sandb
     assert all(r.state == OPEN for r in records)
     by_kiosk = {r.data["kiosk"] for r in records}
     assert by_kiosk == {"KIOSK-01", "KIOSK-02"}
+
+
+def _worker(action: str, ws_config: Any, sandbox: Any, port: str, *extra: str
+            ) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.plugins.locker_worker", action,
+         "--data-dir", str(ws_config.data_dir), "--sandbox", sandbox.url, "--port", port,
+         *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=REPO)
+
+
+def _recover(ws_config: Any, sandbox: Any, port: str) -> list[list[str]]:
+    proc = _worker("recover", ws_config, sandbox, port)
+    out, err = proc.communicate(timeout=120)
+    assert proc.returncode == 0, err
+    return json.loads(out.strip().splitlines()[-1])
+
+
+def test_a_kiosk_killed_while_the_door_is_open_recovers_in_a_new_process(
+        make_core, ws_config, sandbox):
+    """GIVEN a kiosk process that opened a door for a deposit WHEN it is SIGKILLed before the
+    door closes THEN a new process asks the board: still open → it waits; closed → the deposit
+    is completed (marked unconfirmed), the staff are notified once, nothing is lost."""
+    from devices.locker.simulator import SimulatedLockerBoard
+
+    holder = sandbox.world.sample_person(7).id_number
+    with SimulatedLockerBoard() as sim:
+        proc = _worker("deposit", ws_config, sandbox, sim.port, "--holder", holder)
+        try:
+            line = proc.stdout.readline() if proc.stdout else ""
+            assert line, proc.stderr.read() if proc.stderr else ""
+            opened = json.loads(line)
+            n = door_number(opened["door"])
+            assert n in sim.open
+            os.kill(proc.pid, signal.SIGKILL)
+        finally:
+            proc.wait(30)
+        assert proc.returncode == -signal.SIGKILL
+        assert _recover(ws_config, sandbox, sim.port) == [[opened["door"], "still_open"]]
+        sim.close_door(n)
+        assert _recover(ws_config, sandbox, sim.port) == [[opened["door"], "completed"]]
+        assert _recover(ws_config, sandbox, sim.port) == []
+    core = make_core(mode="kiosk", workstation_id="KIOSK-KILL")
+    records = core.records.scoped("locker")
+    item = records.get("item", opened["item"])
+    assert item.state == DEPOSITED and item.data["confirmed"] is False
+    assert records.find("item", holder_id=holder)[0].key == item.key
+    door = records.get("door", opened["door"])
+    assert door.state == OCCUPIED and door.data["item"] == item.key
+    deliver(core)
+    deposits = [n for n in sandbox.locker.notifications if n["item"] == item.key]
+    assert len(deposits) == 1 and deposits[0]["unconfirmed"] is True
