@@ -614,6 +614,12 @@ class LockerService:
         return Opened(door, item.key, "pickup")
 
 
+def _local(iso: str) -> str:
+    if not iso:
+        return ""
+    return f"{dt.datetime.fromisoformat(iso).astimezone(CHINA_TZ):%m-%d %H:%M}"
+
+
 def describe_item(item: Record) -> dict[str, str]:
     """What the staff page shows of an item (masked)."""
     data = item.data
@@ -625,7 +631,7 @@ def describe_item(item: Record) -> dict[str, str]:
         "door": door_label(door) if door and item.state in (DEPOSITED, RESULT_READY) else "—",
         "applicant": f"{data.get('name_masked', '')} {data.get('id_masked', '')}".strip(),
         "phone": mask_phone(data.get("phone", "")),
-        "at": (data.get("deposited_at") or "")[:16].replace("T", " "),
+        "at": _local(data.get("deposited_at") or ""),
         "unconfirmed": "是" if data.get("confirmed") is False else "",
     }
 

@@ -13,6 +13,7 @@ from PyQt6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
     QComboBox,
+    QFrame,
     QGridLayout,
     QHBoxLayout,
     QHeaderView,
@@ -77,6 +78,7 @@ class NumericKeypad(QWidget):
         for i, label in enumerate(labels):
             button = QPushButton(label)
             button.setMinimumSize(150, 84)
+            button.setStyleSheet("font-size: 28pt;")
             button.setObjectName("KeypadKey")
             button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
             button.clicked.connect(lambda _c=False, k=label: self.press(k))
@@ -610,10 +612,14 @@ class StaffLockerPage(ScenarioPage):
         self.opened: Opened | None = None
         self.watch = Poller(self.tasks, WATCH_MS, self)
 
-        self.doors_label = QLabel()
-        self.doors_label.setWordWrap(True)
-        self.doors_label.setTextFormat(Qt.TextFormat.RichText)
-        self.layout_.addWidget(self.doors_label)
+        self.doors_title = QLabel("<b>柜门</b>")
+        self.layout_.addWidget(self.doors_title)
+        self.doors_frame = QFrame()
+        self.doors_grid = QGridLayout(self.doors_frame)
+        self.doors_grid.setContentsMargins(0, 0, 0, 0)
+        self.doors_grid.setSpacing(4)
+        self.door_chips: dict[str, QLabel] = {}
+        self.layout_.addWidget(self.doors_frame)
         self.table = QTableWidget(0, len(self.COLUMNS))
         self.table.setHorizontalHeaderLabels([title for _, title in self.COLUMNS])
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
@@ -681,18 +687,33 @@ class StaffLockerPage(ScenarioPage):
             shown = describe_item(item)
             for c, (key, _title) in enumerate(self.COLUMNS):
                 self.table.setItem(r, c, QTableWidgetItem(shown[key]))
-        colours = {"free": "#2e7d32", "occupied": "#1565c0", "fault": "#c62828"}
-        cells = []
         count = len(doors)
         for door in doors:
-            n = door_number(door.key)
-            colour = colours.get(door.state, "#ef6c00")
-            cells.append(f"<span style='color:{colour}'>{door_label(door.key)}"
-                         f"（{door_size(n, count)}）{DOOR_LABELS.get(door.state, door.state)}"
-                         "</span>")
+            chip = self.door_chips.get(door.key)
+            if chip is None:
+                chip = QLabel()
+                chip.setAlignment(Qt.AlignmentFlag.AlignCenter)
+                chip.setMinimumWidth(100)
+                self.door_chips[door.key] = chip
+                n = door_number(door.key) - 1
+                self.doors_grid.addWidget(chip, n // 8, n % 8)
+            self._chip(door.key, door.state, door_size(door_number(door.key), count))
         free = sum(1 for d in doors if d.state == "free")
-        self.doors_label.setText(f"<b>柜门（空闲 {free}/{count}）：</b>" + "　".join(cells))
+        self.doors_title.setText(f"<b>柜门</b>（空闲 {free}/{count}；S 小、M 中、L 大）")
         self._update_buttons()
+
+    CHIP_COLOURS: ClassVar[dict[str, str]] = {
+        "free": "#e8f5e9", "occupied": "#e3f2fd", "fault": "#ffebee", "open": "#fff3e0"}
+
+    def _chip(self, key: str, state: str, size: str) -> None:
+        chip = self.door_chips.get(key)
+        if chip is None:
+            return
+        chip.setText(f"{door_label(key)}（{size}）\n{DOOR_LABELS.get(state, state)}")
+        colour = self.CHIP_COLOURS.get(state, "#fff3e0")
+        chip.setStyleSheet(f"background: {colour}; border: 1px solid #d0d7de;"
+                           " border-radius: 4px; padding: 2px;")
+        chip.setProperty("state", state)
 
     def selected(self) -> Any:
         model = self.table.selectionModel()
@@ -769,6 +790,8 @@ class StaffLockerPage(ScenarioPage):
             extra = f"（{skipped} 号柜门未能打开，已停用）"
         self.door_status.setText(f"{door_label(opened.door)} 号柜门已打开{extra}：请{what}后关门。")
         self.door_status.show()
+        self._chip(opened.door, "open", door_size(door_number(opened.door),
+                                                   len(self.door_chips) or 16))
         self._update_buttons()
 
         def on_state(state: DoorState) -> bool:

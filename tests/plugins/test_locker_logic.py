@@ -131,7 +131,6 @@ def test_deposit_staff_and_pickup_end_to_end(core, sandbox):
 
 def test_a_jammed_door_is_retried_then_another_is_taken(core, sandbox):
     svc = service(core, open_attempts=3)
-    svc.board  # build the simulated board
     sim = core.locker_simulator
     sim.jammed.add(1)
     opened = svc.start_deposit(holder_of(person(sandbox)), PHONE, "户籍办理", "S")
