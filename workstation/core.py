@@ -175,6 +175,7 @@ class Workstation:
         # simulated board on a pseudo-terminal, whose doors tests and the demo close.
         self._locker: Any = None
         self.locker_simulator: Any = None
+        self._locker_control: Any = None
         self._locker_lock = threading.Lock()
 
         self.matters: dict[str, Matter] = {}
@@ -366,11 +367,15 @@ class Workstation:
                     return None
                 port = ""
                 if kind == "simulated":
-                    from devices.locker.simulator import SimulatedLockerBoard
+                    from devices.locker.simulator import LockerControl, SimulatedLockerBoard
+                    from workstation.devices import locker_state_file
 
                     self.locker_simulator = SimulatedLockerBoard(
                         cfg.locker_board, cfg.locker_doors, cfg.locker_open_level).start()
                     port = self.locker_simulator.port
+                    # `mianzheng locker close N` (a person shutting a door in the demo)
+                    self._locker_control = LockerControl(
+                        self.locker_simulator, locker_state_file(self.config)).start()
                 self._locker = build_locker_board(cfg, simulated_port=port)
             return self._locker
 
@@ -416,6 +421,8 @@ class Workstation:
         self._raw_client.close()
         if self._locker is not None:
             self._locker.stop()
+        if self._locker_control is not None:
+            self._locker_control.stop()
         if self.locker_simulator is not None:
             self.locker_simulator.stop()
         self.store.close()

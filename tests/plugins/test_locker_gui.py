@@ -176,12 +176,14 @@ def test_deposit_with_the_id_card_prints_the_slip_and_notifies_the_staff(
     door = page.opened.door
     assert page.door_instruction.text() == "请放入材料并关门"
     assert door_label(door) in page.door_title.text()
+    check_touch_sizes(page)
     sim = win.core.locker_simulator
     assert door_number(door) in sim.open
     sim.close_door(door_number(door))
     qtbot.waitUntil(lambda: page.steps.currentWidget() is page.done_step, timeout=T)
     assert page.done_title.text() == "投递成功"
     qtbot.waitUntil(lambda: "凭条已打印" in page.print_label.text(), timeout=30000)
+    check_touch_sizes(page)
     from tests.printing.pdf_inspect import page_texts, squash
 
     printed = squash("".join(page_texts(out.read_bytes())))

@@ -273,7 +273,6 @@ def test_a_kiosk_killed_while_the_door_is_open_recovers_in_a_new_process(
         assert _recover(ws_config, sandbox, sim.port) == [[opened["door"], "still_open"]]
         sim.close_door(n)
         assert _recover(ws_config, sandbox, sim.port) == [[opened["door"], "completed"]]
-        assert _recover(ws_config, sandbox, sim.port) == []
     core = make_core(mode="kiosk", workstation_id="KIOSK-KILL")
     records = core.records.scoped("locker")
     item = records.get("item", opened["item"])
@@ -284,3 +283,24 @@ def test_a_kiosk_killed_while_the_door_is_open_recovers_in_a_new_process(
     deliver(core)
     deposits = [n for n in sandbox.locker.notifications if n["item"] == item.key]
     assert len(deposits) == 1 and deposits[0]["unconfirmed"] is True
+
+
+def test_the_demo_closes_and_jams_doors_from_the_command_line(core, ws_config, tmp_path,
+                                                             capsys):
+    from workstation.cli import main
+
+    config_file = tmp_path / "ws.toml"
+    config_file.write_text(f'data_dir = "{ws_config.data_dir}"\n', encoding="utf-8")
+    assert main(["--config", str(config_file), "locker", "status"]) == 2  # nothing running
+    assert "没有正在运行的模拟储物柜" in capsys.readouterr().err
+    board = core.locker_board()
+    board.open_door(3)
+    assert main(["--config", str(config_file), "locker", "status"]) == 0
+    assert "打开：3" in capsys.readouterr().out
+    assert main(["--config", str(config_file), "locker", "close", "3"]) == 0
+    assert board.door(3).value == "closed"
+    assert main(["--config", str(config_file), "locker", "jam", "4"]) == 0
+    with pytest.raises(Exception, match="未能打开"):
+        board.open_door(4)
+    assert main(["--config", str(config_file), "locker", "close", "99"]) == 2
+    assert "没有 99 号柜门" in capsys.readouterr().err
