@@ -108,13 +108,13 @@ def check_touch_sizes(page: Any) -> None:
     """Kiosk rules on the visible controls: touch targets >= 48 px, text >= 20 pt."""
     controls = [w for w in (*page.findChildren(QPushButton), *page.findChildren(QLineEdit),
                             *page.findChildren(QComboBox)) if w.isVisible()]
-    assert controls
     for control in controls:
         assert control.height() >= 48, control.text() if hasattr(control, "text") else control
         assert control.font().pointSize() >= 20, control
-    for label in page.findChildren(QLabel):
-        if label.isVisible():
-            assert label.font().pointSize() >= 20 or label.font().pixelSize() >= 27, label.text()
+    labels = [label for label in page.findChildren(QLabel) if label.isVisible()]
+    assert labels
+    for label in labels:
+        assert label.font().pointSize() >= 20 or label.font().pixelSize() >= 27, label.text()
 
 
 def result_ready(core: Any, sandbox: Any, item_key: str) -> str:
