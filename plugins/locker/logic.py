@@ -543,6 +543,25 @@ class LockerService:
             raise LockerFlowError("请先将办件标记为已办结，再放入结果证照", "item_changed")
         return self._allocate_and_open(item_key, size, "result")
 
+    def resend_code(self, item_key: str) -> Record:
+        """Staff: text the pickup code again and lift a wrong-code lock (the applicant proved
+        who they are at the counter)."""
+        for _ in range(5):
+            item = self._item(item_key)
+            if item.state != RESULT_READY:
+                raise LockerFlowError("该办件没有待领取的结果证照", "item_changed")
+            sends = int(item.data.get("resends", 0)) + 1
+            data = {**item.data, "attempts": 0, "locked_until": "", "resends": sends}
+            try:
+                item = self.records.update("item", item_key, expect_version=item.version,
+                                           data=data)
+            except RecordConflict:
+                continue
+            self.send_pickup_code(item, str(item.data.get("result_door", "")), again=sends)
+            self.ctx.audit.record("locker_code_resent", item=item_key)
+            return item
+        raise LockerFlowError("办件正被另一台终端处理，请稍后重试", "item_busy")
+
     def clear_fault(self, door: str) -> None:
         self._move_door(door, FAULT, FREE, {})
         self.ctx.audit.record("locker_door_cleared", door=door)

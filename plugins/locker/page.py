@@ -33,6 +33,7 @@ from plugins.locker.logic import (
     FAULT,
     MATTERS,
     PROCESSED,
+    RESULT_READY,
     SIZES,
     TAKEN,
     LockerFlowError,
@@ -125,7 +126,7 @@ class KioskLockerPage(ScenarioPage):
     # The citizen's choice (deposit / pickup) made before signing in survives the fresh page
     # the shell builds for the identified applicant (not personal data).
     _intent: ClassVar[tuple[str, float] | None] = None
-    INTENT_S = 120.0
+    INTENT_S = 20.0  # long enough for a code to be verified online
 
     def __init__(self, ctx: ScenarioContext) -> None:
         super().__init__(ctx, "综合收发件政务柜")
@@ -645,7 +646,9 @@ class StaffLockerPage(ScenarioPage):
             self.size_combo.addItem(text, key)
         self.result_button = primary_button("放入结果证照")
         self.clear_button = QPushButton("恢复故障柜门")
-        for w in (self.refresh_button, self.takeout_button, self.processed_button):
+        self.resend_button = QPushButton("重发取件码并解锁")
+        for w in (self.refresh_button, self.takeout_button, self.processed_button,
+                  self.resend_button):
             row.addWidget(w)
         row.addStretch(1)
         row.addWidget(QLabel("结果证照规格："))
@@ -659,6 +662,7 @@ class StaffLockerPage(ScenarioPage):
         self.processed_button.clicked.connect(self.mark_processed)
         self.result_button.clicked.connect(self.put_result)
         self.clear_button.clicked.connect(self.clear_faults)
+        self.resend_button.clicked.connect(self.resend_code)
         self.table.itemSelectionChanged.connect(self._update_buttons)
         self._update_buttons()
         if self.service is None:
@@ -727,6 +731,7 @@ class StaffLockerPage(ScenarioPage):
         self.takeout_button.setEnabled(state == DEPOSITED and not busy)
         self.processed_button.setEnabled(state == TAKEN and not busy)
         self.result_button.setEnabled(state == PROCESSED and not busy)
+        self.resend_button.setEnabled(state == RESULT_READY)
         if item is not None and state == PROCESSED:
             self.size_combo.setCurrentIndex(max(0, self.size_combo.findData(
                 item.data.get("size", "S"))))
@@ -761,6 +766,13 @@ class StaffLockerPage(ScenarioPage):
             return
         self._act("正在保存…", lambda: service.mark_processed(item.key),
                   lambda _r: self._after("已标记为已办结，可放入结果证照。"))
+
+    def resend_code(self) -> None:
+        item, service = self.selected(), self.service
+        if item is None or service is None:
+            return
+        self._act("正在重发…", lambda: service.resend_code(item.key),
+                  lambda _r: self._after("已重新发送取件码短信，错误次数已清零。"))
 
     def clear_faults(self) -> None:
         service = self.service

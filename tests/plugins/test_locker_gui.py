@@ -408,3 +408,9 @@ def test_staff_page_takes_out_processes_and_puts_the_result_in(qtbot, make_core,
     assert item.state == "result_ready" and item.data["code"] in \
         sandbox.sms.messages(PHONE)[-1]["text"]
     qtbot.waitUntil(lambda: "结果已放入" in page.table.item(0, 4).text(), timeout=T)
+    qtbot.waitUntil(lambda: not page.is_busy, timeout=T)
+    page.table.selectRow(0)
+    click(qtbot, page.resend_button)
+    qtbot.waitUntil(lambda: "已重新发送取件码" in page.notice.text(), timeout=T)
+    core.wake_outbox()
+    qtbot.waitUntil(lambda: len(sandbox.sms.messages(PHONE)) == 2, timeout=T)

@@ -178,6 +178,15 @@ def test_five_wrong_codes_lock_the_item_for_the_configured_time(core, sandbox):
     clock.advance(minutes=16)
     found, _ = svc.check_code(who.holder_id, code)
     assert found is not None
+    # staff at the counter lift a lock and text the same code again (a second SMS)
+    for _ in range(5):
+        svc.check_code(who.holder_id, wrong)
+    assert svc.locked_until(svc.ready_items(who.holder_id)) is not None
+    svc.resend_code(key)
+    assert svc.locked_until(svc.ready_items(who.holder_id)) is None
+    deliver(core)
+    texts = [m["text"] for m in sandbox.sms.messages(PHONE)]
+    assert len(texts) == 2 and all(code in t for t in texts)
 
 
 def test_recovery_completes_an_open_door_and_rolls_back_one_that_never_opened(core, sandbox):
