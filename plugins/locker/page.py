@@ -651,11 +651,14 @@ class StaffLockerPage(ScenarioPage):
                   self.resend_button):
             row.addWidget(w)
         row.addStretch(1)
-        row.addWidget(QLabel("结果证照规格："))
-        row.addWidget(self.size_combo)
-        row.addWidget(self.result_button)
         row.addWidget(self.clear_button)
         self.layout_.addLayout(row)
+        result_row = QHBoxLayout()
+        result_row.addWidget(QLabel("结果证照规格："))
+        result_row.addWidget(self.size_combo)
+        result_row.addWidget(self.result_button)
+        result_row.addStretch(1)
+        self.layout_.addLayout(result_row)
 
         self.refresh_button.clicked.connect(self.refresh)
         self.takeout_button.clicked.connect(self.takeout)
