@@ -313,3 +313,29 @@ def test_the_demo_closes_and_jams_doors_from_the_command_line(core, ws_config, t
         board.open_door(4)
     assert main(["--config", str(config_file), "locker", "close", "99"]) == 2
     assert "没有 99 号柜门" in capsys.readouterr().err
+
+
+def test_deposit_slip_has_a_deposit_number_and_no_pickup_code():
+    from workstation.api.printing import LockerSlip
+
+    base = {"issuing_unit": "赤壁市政务服务中心", "locker_bank": "1号智能柜", "locker_no": "A-09",
+            "item": "不动产登记", "deposited_at": dt.datetime(2026, 11, 28, 9, 0),
+            "expires_at": dt.datetime(2026, 11, 28, 9, 0), "location": "一楼",
+            "holder_label": "张*"}
+    LockerSlip(pickup_code="", case_number="D20261128-ABC123", kind="deposit", **base)
+    with pytest.raises(ValueError):
+        LockerSlip(pickup_code="123456", case_number="D1", kind="deposit", **base)
+    with pytest.raises(ValueError):
+        LockerSlip(pickup_code="", case_number="", kind="deposit", **base)
+    with pytest.raises(ValueError):
+        LockerSlip(pickup_code="", case_number="D1", kind="pickup", **base)
+
+
+def test_only_a_manifest_declaring_the_locker_gets_the_board(core):
+    from workstation.api import Audience, ScenarioManifest
+
+    other = ScenarioManifest(id="no_locker", title="无柜", audiences=(Audience.KIOSK,),
+                             page="m:f")
+    assert core.context_for(other).locker() is None
+    assert core.locker_simulator is None  # nothing was started for it
+    assert core.context_for(core.plugins.scenario("locker")).locker() is not None
