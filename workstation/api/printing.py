@@ -19,6 +19,7 @@ from printing.material_list import (
     render_material_list,
     sample_material_list,
 )
+from printing.receipts import LockerSlip
 from printing.simple import SimpleDocument, render_simple_document, sample_simple_document
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "FormField",
     "FormPrintout",
     "FormSection",
+    "LockerSlip",
     "MaterialListDocument",
     "MaterialListItem",
     "PageDecoration",

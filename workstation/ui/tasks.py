@@ -37,10 +37,10 @@ class _Job(QRunnable):
         else:
             self._deliver("done", result)
 
-    def _deliver(self, signal: str, value: object) -> None:
+    def _deliver(self, name: str, value: object) -> None:
         try:
-            # looking the signal up fails too once the receiver is gone, not only emit()
-            getattr(self._signals, signal).emit(value)
+            # looking the signal up already fails when the signals object is deleted
+            getattr(self._signals, name).emit(value)
         except RuntimeError:
             # The page that submitted the job was destroyed meanwhile (session ended, window
             # closed): nobody waits for this result any more.
