@@ -11,6 +11,15 @@ correctly.
 from __future__ import annotations
 
 from printing.authenticity import DocumentStamp
+from printing.insurance import (
+    AccountBalance,
+    InsuranceCertificate,
+    InsurancePeriod,
+    InsuredPerson,
+    MonthlyContribution,
+    RightsRecord,
+    YearlySummary,
+)
 from printing.layout import PageDecoration, build_pdf, cn_date, cn_datetime, get_styles, para
 from printing.material_list import (
     MaterialListDocument,
@@ -21,11 +30,18 @@ from printing.material_list import (
 from printing.simple import SimpleDocument, render_simple_document, sample_simple_document
 
 __all__ = [
+    "AccountBalance",
     "DocumentStamp",
+    "InsuranceCertificate",
+    "InsurancePeriod",
+    "InsuredPerson",
     "MaterialListDocument",
     "MaterialListItem",
+    "MonthlyContribution",
     "PageDecoration",
+    "RightsRecord",
     "SimpleDocument",
+    "YearlySummary",
     "build_pdf",
     "cn_date",
     "cn_datetime",
