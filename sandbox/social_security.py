@@ -339,7 +339,8 @@ class SocialSecurityPlatform:
         try:
             number = parse_id_number(number if isinstance(number, str) else "").number
         except IdentityError:
-            raise self._error(400, "invalid_request", "公民身份号码（社会保障号码）不正确") from None
+            raise self._error(400, "invalid_request",
+                              "公民身份号码（社会保障号码）不正确") from None
         sign_in = data.get("sign_in")
         if sign_in not in SIGN_IN_METHODS:
             raise self._error(400, "invalid_request",

@@ -19,7 +19,9 @@ def register_scenarios() -> list[ScenarioManifest]:
             page="plugins.social_security_print.page:build_page",
             devices=("card_reader", "qr_scanner", "printer_a4"),
             description="电子社保卡扫码或插社保卡登录，查询参保缴费，打印参保证明、个人权益记录单",
+            sign_in=("essc", "ss_card"),
             icon="社",
             order=60,
+            api_version=2,
         )
     ]

@@ -23,11 +23,11 @@ from typing import Any
 from workstation.api import (
     CHINA_TZ,
     Applicant,
-    IdentifiedBy,
     PlatformError,
     PlatformUnavailable,
     mask_id_number,
 )
+from workstation.api import sign_in_method as applicant_sign_in
 
 SCENARIO_ID = "social_security_print"
 ISSUING_UNIT = "赤壁市社会保险事业服务中心"
@@ -78,12 +78,10 @@ class ChoiceError(ValueError):
 
 def sign_in_method(applicant: Applicant) -> str:
     """``essc`` (electronic social security card code) or ``ss_card`` (the card)."""
-    if applicant.identified_by is IdentifiedBy.CODE and \
-            applicant.extra.get("code_format", "essc") == "essc":
-        return "essc"
-    if applicant.identified_by is IdentifiedBy.CARD:
-        return "ss_card"
-    raise ChoiceError("请使用电子社保卡二维码或社会保障卡登录")
+    method = applicant_sign_in(applicant)
+    if method not in SIGN_IN_LABELS:
+        raise ChoiceError("请使用电子社保卡二维码或社会保障卡登录")
+    return str(method)
 
 
 def sign_in_text(applicant: Applicant) -> str:

@@ -1,0 +1,544 @@
+"""S6 page: thin widgets over plugins.social_security_print.logic.
+
+Views, one at a time: the sign-in prompt → the query page (insured summary per type, years,
+account balances) → certificate options or rights-record options (types / period / year and the
+purpose, all touch buttons) → preview → print → “已打印，请取走…” and, on a kiosk, the session
+ends. Printer faults (out of paper, stopped) are shown with a button to go on once fixed; a
+platform failure keeps every choice and offers to retry.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from PyQt6.QtCore import Qt, QTimer
+from PyQt6.QtWidgets import (
+    QButtonGroup,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from plugins.social_security_print.logic import (
+    DEFAULT_PERIOD,
+    DEFAULT_TYPES,
+    INSURANCE,
+    PERIOD_CHOICES,
+    PURPOSES,
+    CertificateChoice,
+    ChoiceError,
+    HrssError,
+    RightsChoice,
+    Summary,
+    certificate_document,
+    check_certificate,
+    check_rights,
+    load_summary,
+    money_text,
+    period_for,
+    rights_document,
+    sign_in_text,
+)
+from workstation.api import Applicant, ScenarioContext
+from workstation.api.ui import ScenarioPage, error_message, primary_button, print_preview
+
+log = logging.getLogger(__name__)
+
+TEMPLATES = {"certificate": "insurance_certificate", "rights": "rights_record"}
+DOC_NAMES = {"certificate": "参保证明", "rights": "个人权益记录单"}
+
+
+def build_page(ctx: ScenarioContext) -> QWidget:
+    return SocialSecurityPage(ctx)
+
+
+class SocialSecurityPage(ScenarioPage):
+    """The whole scenario on one page (kiosk and clerk)."""
+
+    EXIT_AFTER_S = 6  # kiosk: seconds between “已打印” and the end of the session
+
+    def __init__(self, ctx: ScenarioContext) -> None:
+        super().__init__(ctx, "社保自助查询打印")
+        self.kiosk = bool(ctx.kiosk)
+        big, normal = (30, 22) if self.kiosk else (15, 11)
+        self._big, self._normal = big, normal
+        self.applicant: Applicant | None = None
+        self.summary: Summary | None = None
+        self.prepared: Any = None  # the document being printed
+        self.outcome: Any = None  # its last print outcome
+        self.printed: list[Any] = []  # documents printed in this session
+        self._retry: Any = None  # what the retry button does after a platform failure
+        self.exit_left = 0
+
+        self.stack = QStackedWidget()
+        self.layout_.addWidget(self.stack, 1)
+
+        # -- sign-in prompt
+        self.prompt_view = QWidget()
+        pv = QVBoxLayout(self.prompt_view)
+        self.prompt = self.sign_in_prompt()
+        pv.addWidget(self.prompt)
+        self.prompt_hint = self._label(
+            "无需身份证：用电子社保卡扫码或插入社保卡，即可查询参保缴费，"
+            "打印参保证明、个人权益记录单。")
+        pv.addWidget(self.prompt_hint)
+        pv.addStretch(1)
+        self.stack.addWidget(self.prompt_view)
+
+        # -- query page
+        self.query_view = QWidget()
+        qv = QVBoxLayout(self.query_view)
+        self.greeting = self._label("", bold=True, size=big)
+        qv.addWidget(self.greeting)
+        self.signed_in_label = self._label("")
+        qv.addWidget(self.signed_in_label)
+        self.insurance_grid = QGridLayout()
+        self.insurance_grid.setHorizontalSpacing(24)
+        self.insurance_grid.setVerticalSpacing(10)
+        grid_frame = QFrame()
+        grid_frame.setObjectName("SsGrid")
+        grid_frame.setStyleSheet("#SsGrid { background: white; border: 1px solid #d0d7de;"
+                                 " border-radius: 10px; }")
+        grid_frame.setLayout(self.insurance_grid)
+        qv.addWidget(grid_frame)
+        self.balances_label = self._label("", bold=True)
+        qv.addWidget(self.balances_label)
+        self.years_label = self._label("")
+        qv.addWidget(self.years_label)
+        qv.addStretch(1)
+        actions = QHBoxLayout()
+        self.certificate_button = primary_button("打印参保证明")
+        self.rights_button = primary_button("打印个人权益记录单")
+        self.exit_button = QPushButton("退出")
+        for b in (self.certificate_button, self.rights_button, self.exit_button):
+            actions.addWidget(b)
+        qv.addLayout(actions)
+        self.stack.addWidget(self.query_view)
+
+        # -- certificate options
+        self.certificate_view = QWidget()
+        cv = QVBoxLayout(self.certificate_view)
+        cv.addWidget(self._label("打印参保证明", bold=True, size=big))
+        cv.addWidget(self._label("① 选择险种（可多选，最多 4 个）", bold=True))
+        self.type_buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        for key, (_full, short) in INSURANCE.items():
+            button = self._choice(short)
+            self.type_buttons[key] = button
+            row.addWidget(button)
+        cv.addLayout(row)
+        cv.addWidget(self._label("② 选择缴费期间", bold=True))
+        self.period_group = QButtonGroup(self)
+        self.period_buttons: dict[int, QPushButton] = {}
+        row = QHBoxLayout()
+        for months, text in PERIOD_CHOICES:
+            button = self._choice(text)
+            self.period_group.addButton(button, months)
+            self.period_buttons[months] = button
+            row.addWidget(button)
+        cv.addLayout(row)
+        self.period_label = self._label("")
+        cv.addWidget(self.period_label)
+        cv.addWidget(self._label("③ 选择用途", bold=True))
+        self.cert_purpose_group, cert_grid = self._purpose_grid()
+        cv.addLayout(cert_grid)
+        cv.addStretch(1)
+        row = QHBoxLayout()
+        self.cert_print_button = primary_button("预览并打印")
+        self.cert_back_button = QPushButton("返回")
+        row.addWidget(self.cert_print_button)
+        row.addWidget(self.cert_back_button)
+        cv.addLayout(row)
+        self.stack.addWidget(self.certificate_view)
+
+        # -- rights-record options
+        self.rights_view = QWidget()
+        rv = QVBoxLayout(self.rights_view)
+        rv.addWidget(self._label("打印个人权益记录单", bold=True, size=big))
+        rv.addWidget(self._label("① 选择年度", bold=True))
+        self.year_group = QButtonGroup(self)
+        self.year_grid = QGridLayout()
+        self.year_buttons: dict[int, QPushButton] = {}
+        rv.addLayout(self.year_grid)
+        rv.addWidget(self._label("② 选择用途", bold=True))
+        self.rights_purpose_group, rights_grid = self._purpose_grid()
+        rv.addLayout(rights_grid)
+        rv.addStretch(1)
+        row = QHBoxLayout()
+        self.rights_print_button = primary_button("预览并打印")
+        self.rights_back_button = QPushButton("返回")
+        row.addWidget(self.rights_print_button)
+        row.addWidget(self.rights_back_button)
+        rv.addLayout(row)
+        self.stack.addWidget(self.rights_view)
+
+        # -- printed
+        self.done_view = QWidget()
+        dv = QVBoxLayout(self.done_view)
+        dv.addStretch(1)
+        self.done_label = self._label("", bold=True, size=big + 6)
+        self.done_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        dv.addWidget(self.done_label)
+        self.done_detail = self._label("")
+        self.done_detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        dv.addWidget(self.done_detail)
+        self.exit_label = self._label("")
+        self.exit_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        dv.addWidget(self.exit_label)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.more_button = QPushButton("继续打印其他材料" if self.kiosk else "返回查询")
+        row.addWidget(self.more_button)
+        row.addStretch(1)
+        dv.addLayout(row)
+        dv.addStretch(2)
+        self.stack.addWidget(self.done_view)
+
+        # -- trouble: platform failure (retry) or printer fault (go on)
+        self.trouble = QFrame()
+        self.trouble.setObjectName("SsTrouble")
+        self.trouble.setStyleSheet("#SsTrouble { background: #fdecea; border: 1px solid #e57373;"
+                                   " border-radius: 10px; }")
+        tl = QHBoxLayout(self.trouble)
+        self.trouble_label = self._label("")
+        self.trouble_label.setStyleSheet(self.trouble_label.styleSheet() + "color: #8a1c1c;")
+        tl.addWidget(self.trouble_label, 1)
+        self.retry_button = primary_button("重试")
+        self.continue_button = primary_button("纸张已放好，继续打印")
+        self.reprint_button = primary_button("重新打印")
+        for b in (self.retry_button, self.continue_button, self.reprint_button):
+            tl.addWidget(b)
+        self.layout_.addWidget(self.trouble)
+        self._hide_trouble()
+
+        self.exit_timer = QTimer(self)
+        self.exit_timer.setInterval(1000)
+        self.exit_timer.timeout.connect(self._exit_tick)
+
+        self.certificate_button.clicked.connect(self.open_certificate)
+        self.rights_button.clicked.connect(self.open_rights)
+        self.exit_button.clicked.connect(self.leave)
+        self.cert_back_button.clicked.connect(self.show_query)
+        self.rights_back_button.clicked.connect(self.show_query)
+        self.cert_print_button.clicked.connect(self.print_certificate)
+        self.rights_print_button.clicked.connect(self.print_rights)
+        self.period_group.idClicked.connect(self._show_period)
+        self.retry_button.clicked.connect(self._do_retry)
+        self.continue_button.clicked.connect(self.continue_printing)
+        self.reprint_button.clicked.connect(self.reprint)
+        self.more_button.clicked.connect(self._more)
+        self.stack.setCurrentWidget(self.prompt_view)
+
+    # -- widgets ---------------------------------------------------------------------------
+
+    def _label(self, text: str, *, bold: bool = False, size: int | None = None) -> QLabel:
+        label = QLabel(text)
+        label.setWordWrap(True)
+        style = f"font-size: {size or self._normal}pt;"
+        if bold:
+            style += " font-weight: bold;"
+        label.setStyleSheet(style)
+        return label
+
+    def _choice(self, text: str) -> QPushButton:
+        button = QPushButton(text)
+        button.setCheckable(True)
+        button.setObjectName("SsChoice")
+        pad = "14px 20px" if self.kiosk else "4px 10px"
+        button.setStyleSheet(
+            f"#SsChoice {{ background: white; border: 2px solid #9aa5b1; border-radius: 8px;"
+            f" padding: {pad}; font-size: {self._normal}pt;"
+            f" min-height: {64 if self.kiosk else 28}px; }}"
+            " #SsChoice:checked { background: #b71c1c; color: white; border-color: #b71c1c; }")
+        return button
+
+    def _purpose_grid(self) -> tuple[QButtonGroup, QGridLayout]:
+        group = QButtonGroup(self)
+        grid = QGridLayout()
+        for n, purpose in enumerate(PURPOSES):
+            button = self._choice(purpose)
+            group.addButton(button, n)
+            grid.addWidget(button, n // 4, n % 4)
+        return group, grid
+
+    # -- sign-in and the query page --------------------------------------------------------
+
+    def applicant_ready(self, applicant: Applicant) -> None:
+        self.applicant = applicant
+        self.load()
+
+    def load(self) -> None:
+        applicant = self.applicant
+        if applicant is None:
+            return
+        self._hide_trouble()
+        self.run_busy("正在查询您的参保信息…", lambda: load_summary(self.ctx, applicant),
+                      self._loaded, on_error=lambda exc: self._platform_failed(exc, self.load))
+
+    def _loaded(self, summary: Summary) -> None:
+        self.summary = summary
+        applicant = self.applicant
+        assert applicant is not None
+        name = applicant.masked_name if self.kiosk else summary.person.name
+        self.greeting.setText(f"您好，{name}")
+        self.signed_in_label.setText(
+            f"已通过{sign_in_text(applicant)}登录 · 社会保障号码 {applicant.masked_id} · "
+            f"参保地 {summary.person.insured_place} · 数据截至 {summary.as_of:%Y年%m月%d日}")
+        self._fill_grid(summary)
+        self.balances_label.setText(
+            f"养老保险个人账户 {money_text(summary.pension_balance)} 元　　"
+            f"医保个人账户 {money_text(summary.medical_balance)} 元")
+        years = summary.years
+        self.years_label.setText(
+            f"缴费年度：{years[0]}—{years[-1]}年，共 {len(years)} 个年度有缴费记录" if years
+            else "暂无缴费记录")
+        self.certificate_button.setEnabled(bool(summary.lines))
+        self.rights_button.setEnabled(bool(years))
+        self._fill_years(summary)
+        self.show_query()
+
+    def _fill_grid(self, summary: Summary) -> None:
+        while self.insurance_grid.count():
+            item = self.insurance_grid.takeAt(0)
+            widget = item.widget() if item is not None else None
+            if widget is not None:
+                widget.deleteLater()
+        heads = ("险种", "参保状态", "参保期间", "累计缴费月数", "最近缴费基数（元）")
+        for c, head in enumerate(heads):
+            label = self._label(head, bold=True)
+            label.setStyleSheet(label.styleSheet() + " color: #52606d;")
+            self.insurance_grid.addWidget(label, 0, c)
+        self.grid_rows: dict[str, list[QLabel]] = {}
+        for r, line in enumerate(summary.lines, start=1):
+            status = line.status + (f"（欠费 {line.arrears_months} 个月）"
+                                    if line.arrears_months else "")
+            cells = [INSURANCE[line.insurance][1], status, line.period_text, f"{line.months}",
+                     money_text(line.latest_base)]
+            labels = []
+            for c, text in enumerate(cells):
+                label = self._label(text)
+                self.insurance_grid.addWidget(label, r, c)
+                labels.append(label)
+            self.grid_rows[line.insurance] = labels
+        if not summary.lines:
+            self.insurance_grid.addWidget(self._label("暂无参保记录"), 1, 0, 1, 5)
+
+    def _fill_years(self, summary: Summary) -> None:
+        for button in self.year_buttons.values():
+            self.year_group.removeButton(button)
+            button.deleteLater()
+        self.year_buttons = {}
+        columns = 8 if self.kiosk else 10
+        for n, year in enumerate(sorted(summary.years, reverse=True)):
+            button = self._choice(f"{year}年")
+            self.year_group.addButton(button, year)
+            self.year_grid.addWidget(button, n // columns, n % columns)
+            self.year_buttons[year] = button
+
+    def show_query(self) -> None:
+        self._hide_trouble()
+        self.notice.clear_message()
+        self.stack.setCurrentWidget(self.query_view)
+
+    def leave(self) -> None:
+        """The citizen is done: end the session (the shell wipes the page)."""
+        self.exit_timer.stop()
+        self.ctx.sessions.end("finished")
+
+    # -- options ---------------------------------------------------------------------------
+
+    def open_certificate(self) -> None:
+        summary = self.summary
+        if summary is None:
+            return
+        first_time = not any(b.isChecked() for b in self.type_buttons.values())
+        for key, button in self.type_buttons.items():
+            has = summary.line(key) is not None
+            button.setEnabled(has)
+            if first_time or not has:
+                button.setChecked(has and key in DEFAULT_TYPES)
+        if self.period_group.checkedId() == -1:
+            self.period_buttons[DEFAULT_PERIOD].setChecked(True)
+        self._show_period(self.period_group.checkedId())
+        self._enter(self.certificate_view)
+
+    def _show_period(self, months: int) -> None:
+        if self.summary is not None and months > 0:
+            start, end = period_for(self.summary, months)
+            self.period_label.setText(f"证明期间：{start:%Y年%m月} 至 {end:%Y年%m月}")
+
+    def open_rights(self) -> None:
+        summary = self.summary
+        if summary is None or not summary.years:
+            return
+        if self.year_group.checkedId() == -1:
+            self.year_buttons[summary.years[-1]].setChecked(True)
+        self._enter(self.rights_view)
+
+    def _enter(self, view: QWidget) -> None:
+        self._hide_trouble()
+        self.notice.clear_message()
+        self.stack.setCurrentWidget(view)
+
+    def _purpose(self, group: QButtonGroup) -> str | None:
+        n = group.checkedId()
+        return PURPOSES[n] if n >= 0 else None
+
+    def certificate_choice(self) -> CertificateChoice:
+        assert self.summary is not None
+        types = [k for k, b in self.type_buttons.items() if b.isChecked()]
+        months = self.period_group.checkedId()
+        return check_certificate(self.summary, types, months if months > 0 else None,
+                                 self._purpose(self.cert_purpose_group))
+
+    def rights_choice(self) -> RightsChoice:
+        assert self.summary is not None
+        year = self.year_group.checkedId()
+        return check_rights(self.summary, year if year > 0 else None,
+                            self._purpose(self.rights_purpose_group))
+
+    # -- printing --------------------------------------------------------------------------
+
+    def print_certificate(self) -> None:
+        self._start_print("certificate")
+
+    def print_rights(self) -> None:
+        self._start_print("rights")
+
+    def _start_print(self, which: str) -> None:
+        applicant, summary = self.applicant, self.summary
+        if applicant is None or summary is None:
+            return
+        self._hide_trouble()
+        self.notice.clear_message()
+        try:
+            choice: Any = self.certificate_choice() if which == "certificate" \
+                else self.rights_choice()
+        except ChoiceError as exc:
+            self.notice.show_message(exc.message, "error")
+            return
+        ctx = self.ctx
+        case = ctx.new_case_number()
+
+        def work() -> Any:
+            if which == "certificate":
+                data = certificate_document(ctx, applicant, summary, choice)
+            else:
+                data = rights_document(ctx, applicant, summary, choice)
+            return ctx.printing.prepare(TEMPLATES[which], data, purpose=choice.purpose,
+                                        case_number=case, holder_id=applicant.holder_id)
+
+        self.run_busy(f"正在生成{DOC_NAMES[which]}…", work, self._preview,
+                      on_error=lambda exc: self._platform_failed(
+                          exc, lambda: self._start_print(which)))
+
+    def _preview(self, prepared: Any) -> None:
+        printer = self.ctx.printing.printer_for(prepared.paper)
+        if not print_preview.confirm_print(self, prepared.pdf, prepared.title, printer):
+            self.notice.show_message("已取消打印。")
+            return
+        self.prepared = prepared
+        self.outcome = None
+        self._send()
+
+    def _send(self, *, reprint: bool = False) -> None:
+        prepared, printing = self.prepared, self.ctx.printing
+        if prepared is None:
+            return
+        self._hide_trouble()
+
+        def work() -> Any:
+            if reprint:
+                return printing.reprint(prepared, until=lambda s: s.needs_attention)
+            return printing.print(prepared, until=lambda s: s.needs_attention)
+
+        self.run_busy(f"正在打印{prepared.title}…", work, self._printed,
+                      on_error=self._print_refused, cancellable=False)
+
+    def continue_printing(self) -> None:
+        """After the fault is fixed: the same job goes on (never a second copy)."""
+        self._send()
+
+    def reprint(self) -> None:
+        """The job failed or was refused: print the same document again."""
+        failed_job = self.outcome is not None and self.outcome.status.terminal
+        self._send(reprint=failed_job)
+
+    def _printed(self, outcome: Any) -> None:
+        self.outcome = outcome
+        status = outcome.status
+        if status.needs_attention:
+            self._show_trouble(f"{status.text}。放好后请点“继续打印”，或联系工作人员。",
+                               self.continue_button)
+            return
+        if status.state.value in ("completed", "saved"):
+            self._done()
+            return
+        self._show_trouble(f"{status.text}，请联系工作人员处理后重新打印。", self.reprint_button)
+
+    def _print_refused(self, exc: BaseException) -> None:
+        self._show_trouble(f"{error_message(exc)}。处理后请点“重新打印”。", self.reprint_button)
+
+    def _done(self) -> None:
+        prepared = self.prepared
+        assert prepared is not None
+        self.printed.append(prepared)
+        name = DOC_NAMES["certificate" if prepared.template_key == TEMPLATES["certificate"]
+                         else "rights"]
+        where = "已打印" if self.outcome is not None and \
+            self.outcome.destination == "printer" else "已生成"
+        self.done_label.setText(f"{where}，请取走您的{name}")
+        self.done_detail.setText(f"验证码 {prepared.stamp.display_code}（可扫描文书上的二维码"
+                                 f"或输入验证码核验真伪）　用途：{prepared.purpose}")
+        self._enter(self.done_view)
+        if self.kiosk:
+            self.exit_left = self.EXIT_AFTER_S
+            self._show_exit()
+            self.exit_timer.start()
+        else:
+            self.exit_label.setText("")
+
+    def _show_exit(self) -> None:
+        self.exit_label.setText(f"正在退出，{self.exit_left} 秒后清除您的信息…")
+
+    def _exit_tick(self) -> None:
+        self.exit_left -= 1
+        if self.exit_left <= 0:
+            self.leave()
+            return
+        self._show_exit()
+
+    def _more(self) -> None:
+        self.exit_timer.stop()
+        self.exit_label.setText("")
+        self.show_query()
+
+    # -- trouble ---------------------------------------------------------------------------
+
+    def _platform_failed(self, exc: BaseException, retry: Any) -> None:
+        if isinstance(exc, HrssError) and not exc.unavailable:
+            self.notice.show_message(exc.message, "error")
+            return
+        self._retry = retry
+        self._show_trouble(error_message(exc), self.retry_button)
+
+    def _do_retry(self) -> None:
+        retry, self._retry = self._retry, None
+        self._hide_trouble()
+        if retry is not None:
+            retry()
+
+    def _show_trouble(self, text: str, button: QPushButton) -> None:
+        self.trouble_label.setText(text)
+        for b in (self.retry_button, self.continue_button, self.reprint_button):
+            b.setVisible(b is button)
+        self.trouble.show()
+
+    def _hide_trouble(self) -> None:
+        self.trouble.hide()
