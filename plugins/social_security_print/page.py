@@ -64,7 +64,7 @@ class SocialSecurityPage(ScenarioPage):
     EXIT_AFTER_S = 6  # kiosk: seconds between “已打印” and the end of the session
 
     def __init__(self, ctx: ScenarioContext) -> None:
-        super().__init__(ctx, "社保自助查询打印")
+        super().__init__(ctx, "社保自助查询打印" if ctx.kiosk else "社保查询打印")
         self.kiosk = bool(ctx.kiosk)
         big, normal = (30, 22) if self.kiosk else (15, 11)
         self._big, self._normal = big, normal
@@ -107,7 +107,7 @@ class SocialSecurityPage(ScenarioPage):
                                  " border-radius: 10px; }")
         grid_frame.setLayout(self.insurance_grid)
         qv.addWidget(grid_frame)
-        self.balances_label = self._label("", bold=True)
+        self.balances_label = self._label("", bold=True, size=big - 4 if self.kiosk else None)
         qv.addWidget(self.balances_label)
         self.years_label = self._label("")
         qv.addWidget(self.years_label)
@@ -115,7 +115,7 @@ class SocialSecurityPage(ScenarioPage):
         actions = QHBoxLayout()
         self.certificate_button = primary_button("打印参保证明")
         self.rights_button = primary_button("打印个人权益记录单")
-        self.exit_button = QPushButton("退出")
+        self.exit_button = QPushButton("退出" if self.kiosk else "结束办理")
         for b in (self.certificate_button, self.rights_button, self.exit_button):
             actions.addWidget(b)
         qv.addLayout(actions)
@@ -181,20 +181,26 @@ class SocialSecurityPage(ScenarioPage):
         # -- printed
         self.done_view = QWidget()
         dv = QVBoxLayout(self.done_view)
+        dv.setSpacing(18)
         dv.addStretch(1)
         self.done_label = self._label("", bold=True, size=big + 6)
-        self.done_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        dv.addWidget(self.done_label)
         self.done_detail = self._label("")
-        self.done_detail.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        dv.addWidget(self.done_detail)
-        self.exit_label = self._label("")
-        self.exit_label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        dv.addWidget(self.exit_label)
+        self.done_purpose = self._label("")
+        self.done_hint = self._label("可扫描文书上的二维码，或凭验证码核验真伪")
+        self.done_hint.setStyleSheet(self.done_hint.styleSheet() + " color: #52606d;")
+        self.exit_label = self._label("", bold=True)
+        self.exit_label.setStyleSheet(self.exit_label.styleSheet() + " color: #8a1c1c;")
+        for label in (self.done_label, self.done_detail, self.done_purpose, self.done_hint,
+                      self.exit_label):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            dv.addWidget(label)
         row = QHBoxLayout()
         row.addStretch(1)
         self.more_button = QPushButton("继续打印其他材料" if self.kiosk else "返回查询")
-        row.addWidget(self.more_button)
+        self.leave_button = primary_button("立即退出" if self.kiosk else "结束办理")
+        for b in (self.more_button, self.leave_button):
+            b.setMinimumWidth(420 if self.kiosk else 180)
+            row.addWidget(b)
         row.addStretch(1)
         dv.addLayout(row)
         dv.addStretch(2)
@@ -233,6 +239,7 @@ class SocialSecurityPage(ScenarioPage):
         self.continue_button.clicked.connect(self.continue_printing)
         self.reprint_button.clicked.connect(self.reprint)
         self.more_button.clicked.connect(self._more)
+        self.leave_button.clicked.connect(self.leave)
         self.stack.setCurrentWidget(self.prompt_view)
 
     # -- widgets ---------------------------------------------------------------------------
@@ -285,8 +292,8 @@ class SocialSecurityPage(ScenarioPage):
         self.summary = summary
         applicant = self.applicant
         assert applicant is not None
-        name = applicant.masked_name if self.kiosk else summary.person.name
-        self.greeting.setText(f"您好，{name}")
+        self.greeting.setText(f"您好，{applicant.masked_name}" if self.kiosk
+                              else f"参保人：{summary.person.name}")
         self.signed_in_label.setText(
             f"已通过{sign_in_text(applicant)}登录 · 社会保障号码 {applicant.masked_id} · "
             f"参保地 {summary.person.insured_place} · 数据截至 {summary.as_of:%Y年%m月%d日}")
@@ -491,11 +498,12 @@ class SocialSecurityPage(ScenarioPage):
         self.printed.append(prepared)
         name = DOC_NAMES["certificate" if prepared.template_key == TEMPLATES["certificate"]
                          else "rights"]
-        where = "已打印" if self.outcome is not None and \
-            self.outcome.destination == "printer" else "已生成"
-        self.done_label.setText(f"{where}，请取走您的{name}")
-        self.done_detail.setText(f"验证码 {prepared.stamp.display_code}（可扫描文书上的二维码"
-                                 f"或输入验证码核验真伪）　用途：{prepared.purpose}")
+        if self.outcome is not None and self.outcome.destination == "printer":
+            self.done_label.setText(f"已打印，请取走您的{name}")
+        else:  # no printer configured here: the PDF in the case folder is the document
+            self.done_label.setText(f"已生成{name}（未配置打印机，已保存为 PDF 文件）")
+        self.done_detail.setText(f"验证码：{prepared.stamp.display_code}")
+        self.done_purpose.setText(f"用途：{prepared.purpose}")
         self._enter(self.done_view)
         if self.kiosk:
             self.exit_left = self.EXIT_AFTER_S

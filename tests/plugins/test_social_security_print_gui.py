@@ -251,6 +251,7 @@ def test_camera_frames_sign_in_and_the_rights_record_of_a_chosen_year(
     assert page.stack.currentWidget() is page.query_view and not page.exit_timer.isActive()
     click(qtbot, page.exit_button)
     qtbot.waitUntil(lambda: win.core.sessions.current is None, timeout=10000)
+    assert [a.sign_in for a in sandbox.social_security.access_log] == ["essc", "essc"]
 
 
 PURPOSE_KEEP = 7  # 个人留存
@@ -439,7 +440,7 @@ def test_clerk_serves_the_citizen_by_code_at_the_window(qtbot, shell, sandbox, c
     click(qtbot, page.rights_purpose_group.button(4))
     click(qtbot, page.rights_print_button)
     qtbot.waitUntil(lambda: page.stack.currentWidget() is page.done_view, timeout=30000)
-    assert "已生成，请取走您的个人权益记录单" in page.done_label.text()
+    assert "已生成个人权益记录单" in page.done_label.text()
     assert not page.exit_timer.isActive() and win.core.sessions.current is not None
     click(qtbot, page.more_button)
     assert page.stack.currentWidget() is page.query_view
