@@ -10,6 +10,7 @@ platform failure keeps every choice and offers to retry.
 from __future__ import annotations
 
 import logging
+from html import escape
 from typing import Any
 
 from PyQt6.QtCore import Qt, QTimer
@@ -58,16 +59,37 @@ def build_page(ctx: ScenarioContext) -> QWidget:
     return SocialSecurityPage(ctx)
 
 
+def _style(kiosk: bool) -> str:
+    """One style sheet for the whole page (per-widget style sheets are slow to apply)."""
+    big, normal = (30, 22) if kiosk else (15, 11)
+    pad, choice_h = ("14px 20px", 64) if kiosk else ("4px 10px", 28)
+    return f"""
+#SsText, #SsBold, #SsMuted, #SsAlert, #SsHead {{ font-size: {normal}pt; }}
+#SsBold, #SsHead, #SsBig, #SsHuge, #SsBalance {{ font-weight: bold; }}
+#SsBig {{ font-size: {big}pt; }}
+#SsHuge {{ font-size: {big + 6}pt; }}
+#SsBalance {{ font-size: {big - 4 if kiosk else normal}pt; }}
+#SsHead, #SsMuted {{ color: #52606d; }}
+#SsAlert {{ color: #8a1c1c; }}
+#SsGrid {{ background: white; border: 1px solid #d0d7de; border-radius: 10px; padding: 6px; }}
+#SsTrouble {{ background: #fdecea; border: 1px solid #e57373; border-radius: 10px; }}
+#SsChoice {{ background: white; border: 2px solid #9aa5b1; border-radius: 8px; padding: {pad};
+            font-size: {normal}pt; min-height: {choice_h}px; }}
+#SsChoice:checked {{ background: #b71c1c; color: white; border-color: #b71c1c; }}
+#SsChoice:disabled {{ color: #9aa5b1; border-color: #d0d7de; }}
+"""
+
+
 class SocialSecurityPage(ScenarioPage):
-    """The whole scenario on one page (kiosk and clerk)."""
+    """The whole scenario on one page (kiosk and clerk). The option and result views are built
+    the first time they are needed, so signing in shows the first data page quickly."""
 
     EXIT_AFTER_S = 6  # kiosk: seconds between “已打印” and the end of the session
 
     def __init__(self, ctx: ScenarioContext) -> None:
         super().__init__(ctx, "社保自助查询打印" if ctx.kiosk else "社保查询打印")
         self.kiosk = bool(ctx.kiosk)
-        big, normal = (30, 22) if self.kiosk else (15, 11)
-        self._big, self._normal = big, normal
+        self.setStyleSheet(_style(self.kiosk))
         self.applicant: Applicant | None = None
         self.summary: Summary | None = None
         self.prepared: Any = None  # the document being printed
@@ -75,39 +97,43 @@ class SocialSecurityPage(ScenarioPage):
         self.printed: list[Any] = []  # documents printed in this session
         self._retry: Any = None  # what the retry button does after a platform failure
         self.exit_left = 0
+        self.grid_rows: dict[str, list[str]] = {}  # insurance -> the cells shown
+        self.certificate_view: QWidget | None = None
+        self.rights_view: QWidget | None = None
+        self.done_view: QWidget | None = None
 
         self.stack = QStackedWidget()
         self.layout_.addWidget(self.stack, 1)
 
-        # -- sign-in prompt
+        # -- sign-in prompt (not built when the citizen already signed in: the page opened
+        # for them goes straight to their record)
+        current = ctx.sessions.applicant
+        signed_in = current if current is not None and self.accepts(current) else None
         self.prompt_view = QWidget()
-        pv = QVBoxLayout(self.prompt_view)
-        self.prompt = self.sign_in_prompt()
-        pv.addWidget(self.prompt)
-        self.prompt_hint = self._label(
-            "无需身份证：用电子社保卡扫码或插入社保卡，即可查询参保缴费，"
-            "打印参保证明、个人权益记录单。")
-        pv.addWidget(self.prompt_hint)
-        pv.addStretch(1)
+        if signed_in is None:
+            pv = QVBoxLayout(self.prompt_view)
+            self.prompt = self.sign_in_prompt()
+            pv.addWidget(self.prompt)
+            self.prompt_hint = self._label(
+                "无需身份证：用电子社保卡扫码或插入社保卡，即可查询参保缴费，"
+                "打印参保证明、个人权益记录单。")
+            pv.addWidget(self.prompt_hint)
+            pv.addStretch(1)
         self.stack.addWidget(self.prompt_view)
 
         # -- query page
         self.query_view = QWidget()
         qv = QVBoxLayout(self.query_view)
-        self.greeting = self._label("", bold=True, size=big)
+        self.greeting = self._label("", "SsBig")
         qv.addWidget(self.greeting)
         self.signed_in_label = self._label("")
         qv.addWidget(self.signed_in_label)
-        self.insurance_grid = QGridLayout()
-        self.insurance_grid.setHorizontalSpacing(24)
-        self.insurance_grid.setVerticalSpacing(10)
-        grid_frame = QFrame()
-        grid_frame.setObjectName("SsGrid")
-        grid_frame.setStyleSheet("#SsGrid { background: white; border: 1px solid #d0d7de;"
-                                 " border-radius: 10px; }")
-        grid_frame.setLayout(self.insurance_grid)
-        qv.addWidget(grid_frame)
-        self.balances_label = self._label("", bold=True, size=big - 4 if self.kiosk else None)
+        # one rich-text table: far quicker to show than a label per cell
+        self.insurance_table = self._label("")
+        self.insurance_table.setObjectName("SsGrid")
+        self.insurance_table.setTextFormat(Qt.TextFormat.RichText)
+        qv.addWidget(self.insurance_table)
+        self.balances_label = self._label("", "SsBalance")
         qv.addWidget(self.balances_label)
         self.years_label = self._label("")
         qv.addWidget(self.years_label)
@@ -121,99 +147,11 @@ class SocialSecurityPage(ScenarioPage):
         qv.addLayout(actions)
         self.stack.addWidget(self.query_view)
 
-        # -- certificate options
-        self.certificate_view = QWidget()
-        cv = QVBoxLayout(self.certificate_view)
-        cv.addWidget(self._label("打印参保证明", bold=True, size=big))
-        cv.addWidget(self._label("① 选择险种（可多选，最多 4 个）", bold=True))
-        self.type_buttons: dict[str, QPushButton] = {}
-        row = QHBoxLayout()
-        for key, (_full, short) in INSURANCE.items():
-            button = self._choice(short)
-            self.type_buttons[key] = button
-            row.addWidget(button)
-        cv.addLayout(row)
-        cv.addWidget(self._label("② 选择缴费期间", bold=True))
-        self.period_group = QButtonGroup(self)
-        self.period_buttons: dict[int, QPushButton] = {}
-        row = QHBoxLayout()
-        for months, text in PERIOD_CHOICES:
-            button = self._choice(text)
-            self.period_group.addButton(button, months)
-            self.period_buttons[months] = button
-            row.addWidget(button)
-        cv.addLayout(row)
-        self.period_label = self._label("")
-        cv.addWidget(self.period_label)
-        cv.addWidget(self._label("③ 选择用途", bold=True))
-        self.cert_purpose_group, cert_grid = self._purpose_grid()
-        cv.addLayout(cert_grid)
-        cv.addStretch(1)
-        row = QHBoxLayout()
-        self.cert_print_button = primary_button("预览并打印")
-        self.cert_back_button = QPushButton("返回")
-        row.addWidget(self.cert_print_button)
-        row.addWidget(self.cert_back_button)
-        cv.addLayout(row)
-        self.stack.addWidget(self.certificate_view)
-
-        # -- rights-record options
-        self.rights_view = QWidget()
-        rv = QVBoxLayout(self.rights_view)
-        rv.addWidget(self._label("打印个人权益记录单", bold=True, size=big))
-        rv.addWidget(self._label("① 选择年度", bold=True))
-        self.year_group = QButtonGroup(self)
-        self.year_grid = QGridLayout()
-        self.year_buttons: dict[int, QPushButton] = {}
-        rv.addLayout(self.year_grid)
-        rv.addWidget(self._label("② 选择用途", bold=True))
-        self.rights_purpose_group, rights_grid = self._purpose_grid()
-        rv.addLayout(rights_grid)
-        rv.addStretch(1)
-        row = QHBoxLayout()
-        self.rights_print_button = primary_button("预览并打印")
-        self.rights_back_button = QPushButton("返回")
-        row.addWidget(self.rights_print_button)
-        row.addWidget(self.rights_back_button)
-        rv.addLayout(row)
-        self.stack.addWidget(self.rights_view)
-
-        # -- printed
-        self.done_view = QWidget()
-        dv = QVBoxLayout(self.done_view)
-        dv.setSpacing(18)
-        dv.addStretch(1)
-        self.done_label = self._label("", bold=True, size=big + 6)
-        self.done_detail = self._label("")
-        self.done_purpose = self._label("")
-        self.done_hint = self._label("可扫描文书上的二维码，或凭验证码核验真伪")
-        self.done_hint.setStyleSheet(self.done_hint.styleSheet() + " color: #52606d;")
-        self.exit_label = self._label("", bold=True)
-        self.exit_label.setStyleSheet(self.exit_label.styleSheet() + " color: #8a1c1c;")
-        for label in (self.done_label, self.done_detail, self.done_purpose, self.done_hint,
-                      self.exit_label):
-            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
-            dv.addWidget(label)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        self.more_button = QPushButton("继续打印其他材料" if self.kiosk else "返回查询")
-        self.leave_button = primary_button("立即退出" if self.kiosk else "结束办理")
-        for b in (self.more_button, self.leave_button):
-            b.setMinimumWidth(420 if self.kiosk else 180)
-            row.addWidget(b)
-        row.addStretch(1)
-        dv.addLayout(row)
-        dv.addStretch(2)
-        self.stack.addWidget(self.done_view)
-
         # -- trouble: platform failure (retry) or printer fault (go on)
         self.trouble = QFrame()
         self.trouble.setObjectName("SsTrouble")
-        self.trouble.setStyleSheet("#SsTrouble { background: #fdecea; border: 1px solid #e57373;"
-                                   " border-radius: 10px; }")
         tl = QHBoxLayout(self.trouble)
-        self.trouble_label = self._label("")
-        self.trouble_label.setStyleSheet(self.trouble_label.styleSheet() + "color: #8a1c1c;")
+        self.trouble_label = self._label("", "SsAlert")
         tl.addWidget(self.trouble_label, 1)
         self.retry_button = primary_button("重试")
         self.continue_button = primary_button("纸张已放好，继续打印")
@@ -230,43 +168,126 @@ class SocialSecurityPage(ScenarioPage):
         self.certificate_button.clicked.connect(self.open_certificate)
         self.rights_button.clicked.connect(self.open_rights)
         self.exit_button.clicked.connect(self.leave)
-        self.cert_back_button.clicked.connect(self.show_query)
-        self.rights_back_button.clicked.connect(self.show_query)
-        self.cert_print_button.clicked.connect(self.print_certificate)
-        self.rights_print_button.clicked.connect(self.print_rights)
-        self.period_group.idClicked.connect(self._show_period)
         self.retry_button.clicked.connect(self._do_retry)
         self.continue_button.clicked.connect(self.continue_printing)
         self.reprint_button.clicked.connect(self.reprint)
+        self.stack.setCurrentWidget(self.prompt_view)
+        if signed_in is not None:  # fetch now, while the shell shows the page
+            self.applicant_ready(signed_in)
+
+    # -- views built on first use ------------------------------------------------------------
+
+    def _build_certificate_view(self) -> QWidget:
+        view = QWidget()
+        cv = QVBoxLayout(view)
+        cv.addWidget(self._label("打印参保证明", "SsBig"))
+        cv.addWidget(self._label("① 选择险种（可多选，最多 4 个）", "SsBold"))
+        self.type_buttons: dict[str, QPushButton] = {}
+        row = QHBoxLayout()
+        for key, (_full, short) in INSURANCE.items():
+            button = self._choice(short)
+            self.type_buttons[key] = button
+            row.addWidget(button)
+        cv.addLayout(row)
+        cv.addWidget(self._label("② 选择缴费期间", "SsBold"))
+        self.period_group = QButtonGroup(view)
+        self.period_buttons: dict[int, QPushButton] = {}
+        row = QHBoxLayout()
+        for months, text in PERIOD_CHOICES:
+            button = self._choice(text)
+            self.period_group.addButton(button, months)
+            self.period_buttons[months] = button
+            row.addWidget(button)
+        cv.addLayout(row)
+        self.period_label = self._label("")
+        cv.addWidget(self.period_label)
+        cv.addWidget(self._label("③ 选择用途", "SsBold"))
+        self.cert_purpose_group, cert_grid = self._purpose_grid(view)
+        cv.addLayout(cert_grid)
+        cv.addStretch(1)
+        row = QHBoxLayout()
+        self.cert_print_button = primary_button("预览并打印")
+        self.cert_back_button = QPushButton("返回")
+        row.addWidget(self.cert_print_button)
+        row.addWidget(self.cert_back_button)
+        cv.addLayout(row)
+        self.cert_back_button.clicked.connect(self.show_query)
+        self.cert_print_button.clicked.connect(self.print_certificate)
+        self.period_group.idClicked.connect(self._show_period)
+        self.stack.addWidget(view)
+        return view
+
+    def _build_rights_view(self) -> QWidget:
+        view = QWidget()
+        rv = QVBoxLayout(view)
+        rv.addWidget(self._label("打印个人权益记录单", "SsBig"))
+        rv.addWidget(self._label("① 选择年度", "SsBold"))
+        self.year_group = QButtonGroup(view)
+        self.year_grid = QGridLayout()
+        self.year_buttons: dict[int, QPushButton] = {}
+        rv.addLayout(self.year_grid)
+        rv.addWidget(self._label("② 选择用途", "SsBold"))
+        self.rights_purpose_group, rights_grid = self._purpose_grid(view)
+        rv.addLayout(rights_grid)
+        rv.addStretch(1)
+        row = QHBoxLayout()
+        self.rights_print_button = primary_button("预览并打印")
+        self.rights_back_button = QPushButton("返回")
+        row.addWidget(self.rights_print_button)
+        row.addWidget(self.rights_back_button)
+        rv.addLayout(row)
+        self.rights_back_button.clicked.connect(self.show_query)
+        self.rights_print_button.clicked.connect(self.print_rights)
+        self.stack.addWidget(view)
+        return view
+
+    def _build_done_view(self) -> QWidget:
+        view = QWidget()
+        dv = QVBoxLayout(view)
+        dv.setSpacing(18)
+        dv.addStretch(1)
+        self.done_label = self._label("", "SsHuge")
+        self.done_detail = self._label("")
+        self.done_purpose = self._label("")
+        self.done_hint = self._label("可扫描文书上的二维码，或凭验证码核验真伪", "SsMuted")
+        self.exit_label = self._label("", "SsAlert")
+        for label in (self.done_label, self.done_detail, self.done_purpose, self.done_hint,
+                      self.exit_label):
+            label.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            dv.addWidget(label)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.more_button = QPushButton("继续打印其他材料" if self.kiosk else "返回查询")
+        self.leave_button = primary_button("立即退出" if self.kiosk else "结束办理")
+        for b in (self.more_button, self.leave_button):
+            b.setMinimumWidth(420 if self.kiosk else 180)
+            row.addWidget(b)
+        row.addStretch(1)
+        dv.addLayout(row)
+        dv.addStretch(2)
         self.more_button.clicked.connect(self._more)
         self.leave_button.clicked.connect(self.leave)
-        self.stack.setCurrentWidget(self.prompt_view)
+        self.stack.addWidget(view)
+        return view
 
     # -- widgets ---------------------------------------------------------------------------
 
-    def _label(self, text: str, *, bold: bool = False, size: int | None = None) -> QLabel:
+    @staticmethod
+    def _label(text: str, role: str = "SsText") -> QLabel:
         label = QLabel(text)
         label.setWordWrap(True)
-        style = f"font-size: {size or self._normal}pt;"
-        if bold:
-            style += " font-weight: bold;"
-        label.setStyleSheet(style)
+        label.setObjectName(role)
         return label
 
-    def _choice(self, text: str) -> QPushButton:
+    @staticmethod
+    def _choice(text: str) -> QPushButton:
         button = QPushButton(text)
         button.setCheckable(True)
         button.setObjectName("SsChoice")
-        pad = "14px 20px" if self.kiosk else "4px 10px"
-        button.setStyleSheet(
-            f"#SsChoice {{ background: white; border: 2px solid #9aa5b1; border-radius: 8px;"
-            f" padding: {pad}; font-size: {self._normal}pt;"
-            f" min-height: {64 if self.kiosk else 28}px; }}"
-            " #SsChoice:checked { background: #b71c1c; color: white; border-color: #b71c1c; }")
         return button
 
-    def _purpose_grid(self) -> tuple[QButtonGroup, QGridLayout]:
-        group = QButtonGroup(self)
+    def _purpose_grid(self, owner: QWidget) -> tuple[QButtonGroup, QGridLayout]:
+        group = QButtonGroup(owner)
         grid = QGridLayout()
         for n, purpose in enumerate(PURPOSES):
             button = self._choice(purpose)
@@ -277,6 +298,8 @@ class SocialSecurityPage(ScenarioPage):
     # -- sign-in and the query page --------------------------------------------------------
 
     def applicant_ready(self, applicant: Applicant) -> None:
+        if self.applicant is not None:  # already taken at construction
+            return
         self.applicant = applicant
         self.load()
 
@@ -307,40 +330,29 @@ class SocialSecurityPage(ScenarioPage):
             else "暂无缴费记录")
         self.certificate_button.setEnabled(bool(summary.lines))
         self.rights_button.setEnabled(bool(years))
-        self._fill_years(summary)
         self.show_query()
 
     def _fill_grid(self, summary: Summary) -> None:
-        while self.insurance_grid.count():
-            item = self.insurance_grid.takeAt(0)
-            widget = item.widget() if item is not None else None
-            if widget is not None:
-                widget.deleteLater()
         heads = ("险种", "参保状态", "参保期间", "累计缴费月数", "最近缴费基数（元）")
-        for c, head in enumerate(heads):
-            label = self._label(head, bold=True)
-            label.setStyleSheet(label.styleSheet() + " color: #52606d;")
-            self.insurance_grid.addWidget(label, 0, c)
-        self.grid_rows: dict[str, list[QLabel]] = {}
-        for r, line in enumerate(summary.lines, start=1):
+        self.grid_rows = {}
+        for line in summary.lines:
             status = line.status + (f"（欠费 {line.arrears_months} 个月）"
                                     if line.arrears_months else "")
-            cells = [INSURANCE[line.insurance][1], status, line.period_text, f"{line.months}",
-                     money_text(line.latest_base)]
-            labels = []
-            for c, text in enumerate(cells):
-                label = self._label(text)
-                self.insurance_grid.addWidget(label, r, c)
-                labels.append(label)
-            self.grid_rows[line.insurance] = labels
-        if not summary.lines:
-            self.insurance_grid.addWidget(self._label("暂无参保记录"), 1, 0, 1, 5)
+            self.grid_rows[line.insurance] = [
+                INSURANCE[line.insurance][1], status, line.period_text, f"{line.months}",
+                money_text(line.latest_base)]
+        pad = 10 if self.kiosk else 4
+        head = "".join(f"<th align='left' style='color:#52606d; padding:{pad}px'>{h}</th>"
+                       for h in heads)
+        rows = "".join(
+            "<tr>" + "".join(f"<td style='padding:{pad}px'>{escape(c)}</td>" for c in cells)
+            + "</tr>" for cells in self.grid_rows.values())
+        if not rows:
+            rows = f"<tr><td colspan='5' style='padding:{pad}px'>暂无参保记录</td></tr>"
+        self.insurance_table.setText(
+            f"<table width='100%' cellspacing='0'><tr>{head}</tr>{rows}</table>")
 
     def _fill_years(self, summary: Summary) -> None:
-        for button in self.year_buttons.values():
-            self.year_group.removeButton(button)
-            button.deleteLater()
-        self.year_buttons = {}
         columns = 8 if self.kiosk else 10
         for n, year in enumerate(sorted(summary.years, reverse=True)):
             button = self._choice(f"{year}年")
@@ -364,6 +376,8 @@ class SocialSecurityPage(ScenarioPage):
         summary = self.summary
         if summary is None:
             return
+        if self.certificate_view is None:
+            self.certificate_view = self._build_certificate_view()
         first_time = not any(b.isChecked() for b in self.type_buttons.values())
         for key, button in self.type_buttons.items():
             has = summary.line(key) is not None
@@ -384,6 +398,9 @@ class SocialSecurityPage(ScenarioPage):
         summary = self.summary
         if summary is None or not summary.years:
             return
+        if self.rights_view is None:
+            self.rights_view = self._build_rights_view()
+            self._fill_years(summary)
         if self.year_group.checkedId() == -1:
             self.year_buttons[summary.years[-1]].setChecked(True)
         self._enter(self.rights_view)
@@ -496,6 +513,8 @@ class SocialSecurityPage(ScenarioPage):
         prepared = self.prepared
         assert prepared is not None
         self.printed.append(prepared)
+        if self.done_view is None:
+            self.done_view = self._build_done_view()
         name = DOC_NAMES["certificate" if prepared.template_key == TEMPLATES["certificate"]
                          else "rights"]
         if self.outcome is not None and self.outcome.destination == "printer":

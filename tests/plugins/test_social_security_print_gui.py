@@ -154,7 +154,8 @@ def test_code_via_wedge_query_certificate_printed_then_the_session_ends(
     assert citizen.name not in shown and citizen.id_number not in shown
     assert citizen.name[0] + "*" in page.greeting.text()
     assert set(page.grid_rows) == {"pension", "medical", "unemployment", "injury", "maternity"}
-    assert "参保缴费" in page.grid_rows["pension"][1].text()
+    assert page.grid_rows["pension"][1] == "参保缴费"
+    assert "养老保险" in page.insurance_table.text()
     assert "养老保险个人账户" in page.balances_label.text()
 
     click(qtbot, page.certificate_button)
@@ -276,6 +277,33 @@ def test_card_on_pcscd_signs_in_and_removal_mid_session_wipes_the_page(
     assert citizen.name[0] + "*" not in shown and "养老保险个人账户" not in shown
     assert win.applicant_panel.who.text() == "暂无办事人"
     assert [a.sign_in for a in sandbox.social_security.access_log] == ["ss_card"]
+
+
+def test_card_pulled_while_the_record_loads_ends_cleanly(qtbot, shell, sandbox, citizen,
+                                                         virtual_card):
+    """GIVEN a slow platform WHEN the card is pulled while the summary is still loading THEN
+    the session ends and the page is gone; the late answer reaches nobody (and does not take
+    the workstation down)."""
+    from PyQt6.QtCore import QThreadPool
+
+    win = shell(card=True)
+    open_tile(qtbot, win)
+    sandbox.faults.update({"latency_ms": 1500})
+    virtual_card.insert(SocialSecurityCardProfile.from_json(
+        card_data_for(citizen.id_number, sandbox.world)))
+
+    def loading() -> bool:
+        page = win.stack.currentWidget()
+        return isinstance(page, SocialSecurityPage) and page.is_busy
+
+    qtbot.waitUntil(loading, timeout=10000)
+    page = win.stack.currentWidget()
+    virtual_card.remove()
+    qtbot.waitUntil(lambda: win.core.sessions.current is None, timeout=10000)
+    assert QThreadPool.globalInstance().waitForDone(15000)  # the late answer came back
+    qtbot.waitUntil(lambda: sip.isdeleted(page), timeout=5000)
+    assert win.stack.currentWidget() is win.launcher_scroll
+    assert "养老保险个人账户" not in visible_text(win)
 
 
 def test_an_expired_code_is_refused_and_nothing_starts(qtbot, shell, sandbox, citizen):
