@@ -70,7 +70,8 @@ def bench(runs: int = RUNS) -> dict[str, float]:
         def shown() -> bool:
             page = win.stack.currentWidget()
             return (isinstance(page, SocialSecurityPage) and page.applicant is not None
-                    and page.stack.currentWidget() is page.query_view)
+                    and page.stack.currentWidget() is page.query_view
+                    and page.summary is not None and not page.busy.isVisible())
 
         try:
             for i in range(runs + 3):  # three warm-up rounds

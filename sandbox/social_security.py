@@ -281,6 +281,7 @@ class SocialSecurityPlatform:
         self.server = server
         self._lock = threading.Lock()
         self._histories: dict[str, InsuredHistory | None] = {}
+        self._accounts: dict[str, dict[str, list[dict[str, Any]]]] = {}
         self.access_log: list[HrssAccess] = []
 
     def reset(self) -> None:
@@ -307,6 +308,16 @@ class SocialSecurityPlatform:
                     self.server.seed, citizen, self.server.world.as_of,
                     _insured_place(citizen.place_code))
             return self._histories[key]
+
+    def accounts(self, history: InsuredHistory) -> dict[str, list[dict[str, Any]]]:
+        """The personal accounts year by year (computed once: the history never changes)."""
+        with self._lock:
+            cached = self._accounts.get(history.holder_id)
+        if cached is None:
+            cached = accounts_by_year(self.server.seed, history)
+            with self._lock:
+                self._accounts[history.holder_id] = cached
+        return cached
 
     def find(self, predicate: Any) -> InsuredHistory | None:
         """The first citizen (world order) whose history satisfies ``predicate`` (tests)."""
@@ -376,7 +387,7 @@ class SocialSecurityPlatform:
                 "employer_name": end.employer_name,
                 "arrears_months": sum(1 for c in mine if not c.paid),
             })
-        accounts = accounts_by_year(self.server.seed, h)
+        accounts = self.accounts(h)
         return self._json({
             "person": _person_json(h),
             "insurances": insurances,
@@ -430,7 +441,7 @@ class SocialSecurityPlatform:
                     "personal": str(sum((c.personal for c in mine), Decimal(0))),
                 })
         balances = []
-        for key, entries in accounts_by_year(self.server.seed, h).items():
+        for key, entries in self.accounts(h).items():
             for e in entries:
                 if e["year"] == year:
                     balances.append({"account": key, "name": ACCOUNT_NAMES[key],

@@ -77,7 +77,8 @@ def signed_in(win: MainWindow) -> Any:
     def ready() -> bool:
         page = win.stack.currentWidget()
         return isinstance(page, SocialSecurityPage) and page.applicant is not None \
-            and page.stack.currentWidget() is page.query_view and not page.is_busy
+            and page.stack.currentWidget() is page.query_view \
+            and page.summary is not None and not page.is_busy
 
     wait(ready)
     return win.stack.currentWidget()

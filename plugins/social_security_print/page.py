@@ -301,6 +301,15 @@ class SocialSecurityPage(ScenarioPage):
         if self.applicant is not None:  # already taken at construction
             return
         self.applicant = applicant
+        # show the (still empty) record page under the busy overlay right away: laying it out
+        # overlaps with the platform call instead of following it
+        self.greeting.setText(f"您好，{applicant.masked_name}" if self.kiosk
+                              else f"参保人：{applicant.name}")
+        self.signed_in_label.setText(f"已通过{sign_in_text(applicant)}登录 · "
+                                     f"社会保障号码 {applicant.masked_id}")
+        self.certificate_button.setEnabled(False)
+        self.rights_button.setEnabled(False)
+        self.stack.setCurrentWidget(self.query_view)
         self.load()
 
     def load(self) -> None:

@@ -111,7 +111,7 @@ def signed_in_page(qtbot: Any, win: MainWindow) -> SocialSecurityPage:
         return isinstance(w, SocialSecurityPage) and w.applicant is not None
     qtbot.waitUntil(check, timeout=10000)
     page = win.stack.currentWidget()
-    qtbot.waitUntil(lambda: page.stack.currentWidget() is page.query_view
+    qtbot.waitUntil(lambda: (page.summary is not None and not page.is_busy)
                     or page.trouble.isVisible(), timeout=15000)
     return page
 
@@ -336,8 +336,10 @@ def test_platform_down_says_so_keeps_everything_and_retry_works(
     assert "暂时无法连接社保信息系统" in page.trouble_label.text()
     assert page.retry_button.isVisible() and win.core.sessions.current is not None
     sandbox.faults.update({"down": False})
+    assert page.summary is None and not page.certificate_button.isEnabled()
     click(qtbot, page.retry_button)
-    qtbot.waitUntil(lambda: page.stack.currentWidget() is page.query_view, timeout=15000)
+    qtbot.waitUntil(lambda: page.summary is not None and not page.is_busy, timeout=15000)
+    assert page.stack.currentWidget() is page.query_view
     assert not page.trouble.isVisible()
 
     click(qtbot, page.certificate_button)
