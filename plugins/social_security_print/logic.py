@@ -245,7 +245,8 @@ def load_summary(ctx: Any, applicant: Applicant) -> Summary:
     """The query page's data (blocking); audited without personal data."""
     summary = client_for(ctx, applicant).summary(applicant.holder_id)
     ctx.audit.record("hrss_query", holder_id=applicant.holder_id, what="summary",
-                     sign_in=sign_in_method(applicant))
+                     sign_in=sign_in_method(applicant),
+                     source=applicant.extra.get("code_source", ""))  # which app showed the code
     return summary
 
 

@@ -480,13 +480,17 @@ class SocialSecurityPage(ScenarioPage):
         self.outcome = None
         self._send()
 
-    def _send(self, *, reprint: bool = False) -> None:
-        prepared, printing = self.prepared, self.ctx.printing
+    FOLLOW_S = 20.0  # after “继续打印”: how long to wait for the job before asking again
+
+    def _send(self, *, reprint: bool = False, follow: bool = False) -> None:
+        prepared, printing, outcome = self.prepared, self.ctx.printing, self.outcome
         if prepared is None:
             return
         self._hide_trouble()
 
         def work() -> Any:
+            if follow and outcome is not None:  # the same job: never a second copy
+                return printing.follow(prepared, outcome, timeout_s=self.FOLLOW_S)
             if reprint:
                 return printing.reprint(prepared, until=lambda s: s.needs_attention)
             return printing.print(prepared, until=lambda s: s.needs_attention)
@@ -495,8 +499,11 @@ class SocialSecurityPage(ScenarioPage):
                       on_error=self._print_refused, cancellable=False)
 
     def continue_printing(self) -> None:
-        """After the fault is fixed: the same job goes on (never a second copy)."""
-        self._send()
+        """After the fault is fixed: follow the same job until it is printed."""
+        outcome = self.outcome
+        waiting = outcome is not None and not outcome.status.terminal \
+            and outcome.status.job_id is not None
+        self._send(follow=waiting)
 
     def reprint(self) -> None:
         """The job failed or was refused: print the same document again."""
@@ -506,14 +513,15 @@ class SocialSecurityPage(ScenarioPage):
     def _printed(self, outcome: Any) -> None:
         self.outcome = outcome
         status = outcome.status
-        if status.needs_attention:
-            self._show_trouble(f"{status.text}。放好后请点“继续打印”，或联系工作人员。",
-                               self.continue_button)
-            return
         if status.state.value in ("completed", "saved"):
             self._done()
-            return
-        self._show_trouble(f"{status.text}，请联系工作人员处理后重新打印。", self.reprint_button)
+        elif not status.terminal:  # waiting: out of paper, stopped, still queued
+            hint = "放好后请点“继续打印”，或联系工作人员。" if status.problem is not None \
+                else "请稍候，或点“继续打印”查看进度。"
+            self._show_trouble(f"{status.text}。{hint}", self.continue_button)
+        else:
+            self._show_trouble(f"{status.text}，请联系工作人员处理后重新打印。",
+                               self.reprint_button)
 
     def _print_refused(self, exc: BaseException) -> None:
         self._show_trouble(f"{error_message(exc)}。处理后请点“重新打印”。", self.reprint_button)

@@ -27,6 +27,18 @@ from workstation.ui.theme import apply_theme
 SCENARIO = "social_security_print"
 
 
+class StepClock:
+    """Each reading is ``step`` seconds after the last (a scanner's burst, deterministic)."""
+
+    def __init__(self, step: float) -> None:
+        self.now = 0.0
+        self.step = step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
 class Previews(list):
     """Each preview shown (pdf, title, printer); ``decline = True`` declines."""
 
@@ -147,7 +159,11 @@ def test_code_via_wedge_query_certificate_printed_then_the_session_ends(
     win = shell(printer=queue, cups=private_cups)
     page = open_tile(qtbot, win)
     code, _ = sandbox.issue_code(citizen.id_number, kind="essc", source="wechat_miniprogram")
-    win.code_scanned(code)  # what the keyboard-wedge (or serial) scanner hands the shell
+    # the keyboard-wedge scanner types the code in a burst (the window's own wedge filter,
+    # its clock stepping 4 ms per key so that a loaded machine cannot make it look typed)
+    win.wedge.clock = StepClock(0.004)
+    qtbot.keyClicks(page, code)
+    qtbot.keyClick(page, Qt.Key.Key_Return)
     page = signed_in_page(qtbot, win)
     assert "电子社保卡（微信电子社保卡小程序）" in page.signed_in_label.text()
     shown = visible_text(win)
@@ -187,6 +203,10 @@ def test_code_via_wedge_query_certificate_printed_then_the_session_ends(
     win.core.drain()
     kinds = [e.kind for e in win.core.audit.events(limit=100)]
     assert "hrss_query" in kinds and "session_ended" in kinds
+    query = next(e for e in win.core.audit.events(kind="hrss_query")
+                 if e.details["what"] == "summary")
+    assert query.details["sign_in"] == "essc"
+    assert query.details["source"] == "wechat_miniprogram"
     prints = [e.details for e in win.core.audit.events(kind="print")]
     assert [p["result"] for p in prints] == ["submitted", "completed"]
     assert prints[0]["purpose"] == "办理子女入学"
