@@ -496,3 +496,19 @@ def test_clerk_serves_the_citizen_by_code_at_the_window(qtbot, shell, sandbox, c
     assert page.stack.currentWidget() is page.query_view
     win.core.drain()
     assert win.core.audit.events(kind="print")[0].details["purpose"] == "办理贷款"
+
+
+def test_a_citizen_without_a_record_here_is_told_so(qtbot, shell, sandbox):
+    world = sandbox.world
+    person = next(c for c in world.citizens
+                  if sandbox.social_security.history(c.id_number) is None)
+    win = shell()
+    open_tile(qtbot, win)
+    win.code_scanned(sandbox.issue_code(person.id_number, kind="essc")[0])
+    qtbot.waitUntil(lambda: "未查询到" in getattr(win.stack.currentWidget(), "notice",
+                                                 win.banner).text(), timeout=15000)
+    page = win.stack.currentWidget()
+    assert isinstance(page, SocialSecurityPage) and page.summary is None
+    assert not page.certificate_button.isEnabled() and not page.rights_button.isEnabled()
+    click(qtbot, page.exit_button)
+    qtbot.waitUntil(lambda: win.core.sessions.current is None, timeout=10000)
