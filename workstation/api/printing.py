@@ -27,6 +27,7 @@ from printing.material_list import (
     render_material_list,
     sample_material_list,
 )
+from printing.receipts import LockerSlip
 from printing.simple import SimpleDocument, render_simple_document, sample_simple_document
 
 __all__ = [
@@ -35,6 +36,7 @@ __all__ = [
     "InsuranceCertificate",
     "InsurancePeriod",
     "InsuredPerson",
+    "LockerSlip",
     "MaterialListDocument",
     "MaterialListItem",
     "MonthlyContribution",

@@ -39,8 +39,7 @@ class _Job(QRunnable):
 
     def _deliver(self, name: str, value: object) -> None:
         try:
-            # reading the signal off a deleted QObject raises too (not only emit): an
-            # exception escaping QRunnable.run would abort the whole process
+            # looking the signal up already fails when the signals object is deleted
             getattr(self._signals, name).emit(value)
         except RuntimeError:
             # The page that submitted the job was destroyed meanwhile (session ended, window
