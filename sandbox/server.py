@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from sandbox.locker import LockerPlatform
     from sandbox.mi_accounts import MiAccounts
     from sandbox.sms import SmsGateway
+    from sandbox.social_security import SocialSecurityPlatform
     from sandbox.utilities import UtilityPlatforms
 
 log = logging.getLogger(__name__)
@@ -128,6 +129,8 @@ PLATFORMS: list[tuple[str, str]] = [
     ("sms", "sandbox.sms:SmsGateway"),
     # S3 electronic form platform: filled-in application forms, idempotent by Idempotency-Key
     ("forms", "sandbox.forms:FormsPlatform"),
+    # S6: social insurance records (contributions by type, personal accounts)
+    ("social_security", "sandbox.social_security:SocialSecurityPlatform"),
     # S12/S13: gas and water connection applications (报装), visits, states, SMS
     ("utilities", "sandbox.utilities:UtilityPlatforms"),
     # S4: the 综合收发件政务柜 back office (staff notification feed, pickup-code SMS)
@@ -316,6 +319,7 @@ class SandboxServer:
         mi_accounts: MiAccounts
         sms: SmsGateway
         forms: FormsPlatform
+        social_security: SocialSecurityPlatform
         utilities: UtilityPlatforms
         locker: LockerPlatform
 

@@ -12,6 +12,15 @@ from __future__ import annotations
 
 from printing.authenticity import DocumentStamp
 from printing.forms import FormDefinition, FormField, FormPrintout, FormSection, render_form
+from printing.insurance import (
+    AccountBalance,
+    InsuranceCertificate,
+    InsurancePeriod,
+    InsuredPerson,
+    MonthlyContribution,
+    RightsRecord,
+    YearlySummary,
+)
 from printing.layout import PageDecoration, build_pdf, cn_date, cn_datetime, get_styles, para
 from printing.material_list import (
     MaterialListDocument,
@@ -23,16 +32,23 @@ from printing.receipts import LockerSlip
 from printing.simple import SimpleDocument, render_simple_document, sample_simple_document
 
 __all__ = [
+    "AccountBalance",
     "DocumentStamp",
     "FormDefinition",
     "FormField",
     "FormPrintout",
     "FormSection",
+    "InsuranceCertificate",
+    "InsurancePeriod",
+    "InsuredPerson",
     "LockerSlip",
     "MaterialListDocument",
     "MaterialListItem",
+    "MonthlyContribution",
     "PageDecoration",
+    "RightsRecord",
     "SimpleDocument",
+    "YearlySummary",
     "build_pdf",
     "cn_date",
     "cn_datetime",
