@@ -46,6 +46,7 @@ from workstation.services.model import LICENCE_TYPES, HolderKind, Licence
 
 if TYPE_CHECKING:
     from sandbox.enterprise import EnterprisePlatforms
+    from sandbox.medical_insurance import MedicalInsurancePlatform
     from sandbox.mi_accounts import MiAccounts
 
 log = logging.getLogger(__name__)
@@ -120,6 +121,8 @@ PLATFORMS: list[tuple[str, str]] = [
     ("enterprise", "sandbox.enterprise:EnterprisePlatforms"),
     # Medical-insurance accounts shared by S1 (pharmacy) and S7/S8 (medical insurance)
     ("mi_accounts", "sandbox.mi_accounts:MiAccounts"),
+    # S7/S8: the medical-insurance information platform (queries, contact phone, 异地就医备案)
+    ("medical_insurance", "sandbox.medical_insurance:MedicalInsurancePlatform"),
 ]
 
 
@@ -302,6 +305,7 @@ class SandboxServer:
     if TYPE_CHECKING:  # set from PLATFORMS in __init__
         enterprise: EnterprisePlatforms
         mi_accounts: MiAccounts
+        medical_insurance: MedicalInsurancePlatform
 
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int = DEFAULT_SEED,
