@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from sandbox.enterprise import EnterprisePlatforms
     from sandbox.medical_insurance import MedicalInsurancePlatform
     from sandbox.mi_accounts import MiAccounts
+    from sandbox.sms import SmsGateway
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,8 @@ PLATFORMS: list[tuple[str, str]] = [
     ("enterprise", "sandbox.enterprise:EnterprisePlatforms"),
     # Medical-insurance accounts shared by S1 (pharmacy) and S7/S8 (medical insurance)
     ("mi_accounts", "sandbox.mi_accounts:MiAccounts"),
+    # SMS gateway: pickup codes, progress messages (GET /sandbox/sms lists what was sent)
+    ("sms", "sandbox.sms:SmsGateway"),
     # S7/S8: the medical-insurance information platform (queries, contact phone, 异地就医备案)
     ("medical_insurance", "sandbox.medical_insurance:MedicalInsurancePlatform"),
 ]
@@ -305,6 +308,7 @@ class SandboxServer:
     if TYPE_CHECKING:  # set from PLATFORMS in __init__
         enterprise: EnterprisePlatforms
         mi_accounts: MiAccounts
+        sms: SmsGateway
         medical_insurance: MedicalInsurancePlatform
 
 
