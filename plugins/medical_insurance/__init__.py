@@ -25,6 +25,7 @@ def register_scenarios() -> list[ScenarioManifest]:
             icon="医",
             order=70,
             sign_in=("mi_voucher",),
+            api_version=2,
         )
     ]
 

@@ -22,6 +22,7 @@ from workstation.api import (
     Applicant,
     PlatformError,
     PlatformUnavailable,
+    RecordConflict,
     RecordExists,
     mask_id_number,
     mask_name,
@@ -469,7 +470,7 @@ def reconcile(ctx: Any, key: str, reply: Any = None,
     try:
         record = ctx.records.update(RECORD_KIND, key, expect_version=record.version,
                                     state=new_state, data=data)
-    except Exception:  # another kiosk brought it up to date first: read theirs
+    except RecordConflict:  # another kiosk brought it up to date first: read theirs
         record = ctx.records.get(RECORD_KIND, key)
     if new_state != state.state:
         ctx.audit.record("submission_state", what=f"mi_{state.kind}", key=key, state=new_state)
