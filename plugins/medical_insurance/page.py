@@ -202,6 +202,7 @@ class MedicalInsurancePage(ScenarioPage):
         self.applicant: Applicant | None = None
         self.overview: Overview | None = None
         self.pending: Transaction | None = None
+        self._form = "overview"  # the form a confirmation came from
         self.current: TransactionState | None = None
         self.prepared: Any = None
         self.print_outcome: Any = None
@@ -211,15 +212,31 @@ class MedicalInsurancePage(ScenarioPage):
         self.layout_.addWidget(self.stack, 1)
         self.prompt_view = self._build_prompt()
         self.overview_view = self._build_overview()
-        self.phone_view = self._build_phone()
-        self.filing_view = self._build_filing()
-        self.confirm_view = self._build_confirm()
-        self.result_view = self._build_result()
-        self.history_view = self._build_history()
-        for view in (self.prompt_view, self.overview_view, self.phone_view, self.filing_view,
-                     self.confirm_view, self.result_view, self.history_view):
-            self.stack.addWidget(view)
+        self.stack.addWidget(self.prompt_view)
+        self.stack.addWidget(self.overview_view)
         self.stack.setCurrentWidget(self.prompt_view)
+        # the forms are built when first opened: the first data page shows sooner
+        self.phone_view: QWidget | None = None
+        self.filing_view: QWidget | None = None
+        self.confirm_view: QWidget | None = None
+        self.result_view: QWidget | None = None
+        self.history_view: QWidget | None = None
+        applicant = ctx.sessions.applicant
+        if applicant is not None and self.accepts(applicant):
+            # signed in already (the scan that opened this page): query while the page shows
+            self.applicant_ready(applicant)
+
+    def _view(self, name: str) -> QWidget:
+        view: QWidget | None = getattr(self, f"{name}_view")
+        if view is None:
+            view = getattr(self, f"_build_{name}")()
+            assert view is not None
+            setattr(self, f"{name}_view", view)
+            self.stack.addWidget(view)
+        return view
+
+    def _show(self, name: str) -> None:
+        self.stack.setCurrentWidget(self._view(name))
 
     # -- views ------------------------------------------------------------------------------
 
@@ -255,6 +272,7 @@ class MedicalInsurancePage(ScenarioPage):
         frame, cl = _card("参保信息")
         self.status_label = _label(size=self.big - 6 if self.kiosk else 13, bold=True)
         self.insurance_label = _label()
+        self.insurance_label.setTextFormat(Qt.TextFormat.RichText)
         cl.addWidget(self.status_label)
         cl.addWidget(self.insurance_label)
         cards.addWidget(frame, 3)
@@ -408,6 +426,8 @@ class MedicalInsurancePage(ScenarioPage):
         end_row = QHBoxLayout()
         self.end_picker = DatePicker(today.year, 7)
         end_row.addWidget(self.end_picker)
+        end_row.addSpacing(16)
+        end_row.addWidget(_label("或按期限："))
         self.period_buttons: dict[int, QPushButton] = {}
         for months, text in ((3, "3个月"), (6, "6个月"), (12, "1年"), (24, "2年")):
             button = QPushButton(text)
@@ -513,6 +533,8 @@ class MedicalInsurancePage(ScenarioPage):
     # -- sign-in and overview ---------------------------------------------------------------
 
     def applicant_ready(self, applicant: Applicant) -> None:
+        if self.applicant is not None:
+            return  # offered again by the shell: already being served
         self.applicant = applicant
         self.greeting.setText(f"您好，{applicant.masked_name}（{applicant.masked_id}）")
         self.login_label.setText(f"已通过 {logic.login_label(applicant)} 登录")
@@ -553,8 +575,13 @@ class MedicalInsurancePage(ScenarioPage):
                 f"<span style='color:{colour}'>{overview.status}</span>"
                 f"　{overview.insurance_type}")
             since = f"{overview.insured_since:%Y年%m月%d日}" if overview.insured_since else "—"
-            employer = f"　参保单位：{overview.employer}" if overview.employer else ""
-            self.insurance_label.setText(f"参保地：{overview.region}　参保日期：{since}{employer}")
+            lines = [f"参保地：{overview.region}", f"参保日期：{since}"]
+            if overview.employer:
+                lines.append(f"参保单位：{overview.employer}")
+            today = self.ctx.clock().astimezone(CHINA_TZ).date()
+            lines += [f"异地就医备案：{f.destination}（{f.reason}，至 {f.end:%Y-%m-%d}）"
+                      for f in overview.filings if f.status == "备案成功" and f.end >= today]
+            self.insurance_label.setText("<br>".join(lines))
             if overview.has_account:
                 self.balance_label.setText(f"{logic.yuan(overview.balance_fen)} 元")
                 self.balance_note.setText("职工医保个人账户")
@@ -605,6 +632,7 @@ class MedicalInsurancePage(ScenarioPage):
     # -- contact phone ----------------------------------------------------------------------
 
     def open_phone(self) -> None:
+        self._view("phone")
         self.notice.clear_message()
         current = self.overview.phone if self.overview else ""
         self.current_phone_label.setText(
@@ -612,7 +640,7 @@ class MedicalInsurancePage(ScenarioPage):
             "当前预留联系电话：暂时无法查询")
         self.phone_display.clear()
         _show_error(self.phone_error, None)
-        self.stack.setCurrentWidget(self.phone_view)
+        self._show("phone")
 
     def phone_digits(self) -> str:
         return "".join(ch for ch in self.phone_display.text() if ch.isdigit())
@@ -640,18 +668,19 @@ class MedicalInsurancePage(ScenarioPage):
         except FormError as exc:
             _show_error(self.phone_error, exc.errors.get("phone"))
             return
-        self._confirm(tx, self.phone_view)
+        self._confirm(tx, "phone")
 
     # -- 异地就医备案 -------------------------------------------------------------------------
 
     def open_filing(self) -> None:
+        self._view("filing")
         self.notice.clear_message()
         for label in (self.destination_error, self.reason_error, self.start_error,
                       self.end_error):
             _show_error(label, None)
         if self.start_picker.date() is None:
             self.start_picker.set_date(self.ctx.clock().astimezone(CHINA_TZ).date())
-        self.stack.setCurrentWidget(self.filing_view)
+        self._show("filing")
 
     def _province_changed(self) -> None:
         code = self.province_combo.currentData()
@@ -695,17 +724,17 @@ class MedicalInsurancePage(ScenarioPage):
         for label in (self.destination_error, self.reason_error, self.start_error,
                       self.end_error):
             _show_error(label, None)
-        self._confirm(logic.filing_transaction(self.ctx, self.applicant, request),
-                      self.filing_view)
+        self._confirm(logic.filing_transaction(self.ctx, self.applicant, request), "filing")
 
     # -- confirmation, submission, result ---------------------------------------------------
 
-    def _confirm(self, tx: Transaction, form: QWidget) -> None:
+    def _confirm(self, tx: Transaction, form: str) -> None:
+        self._view("confirm")
         self.pending = tx
         self._form = form
         self.confirm_lines.setText(self._lines_html(tx.summary))
         self.submit_button.setEnabled(True)
-        self.stack.setCurrentWidget(self.confirm_view)
+        self._show("confirm")
 
     def _lines_html(self, lines: Any) -> str:
         rows = "".join(
@@ -715,7 +744,7 @@ class MedicalInsurancePage(ScenarioPage):
 
     def _back_to_form(self) -> None:
         self.pending = None
-        self.stack.setCurrentWidget(getattr(self, "_form", self.overview_view))
+        self._show(self._form)
 
     def submit(self) -> None:
         tx, applicant = self.pending, self.applicant
@@ -734,12 +763,13 @@ class MedicalInsurancePage(ScenarioPage):
         self.run_busy("正在提交…", work, self._submitted, on_error=failed, cancellable=False)
 
     def _submitted(self, state: TransactionState) -> None:
+        self._view("result")
         tx = self.pending
         self.pending = None
         self.current = state
         self.result_lines.setText(self._lines_html(tx.summary if tx else state.summary))
         self._show_state(state, first=True)
-        self.stack.setCurrentWidget(self.result_view)
+        self._show("result")
         if state.state == logic.QUEUED:
             self.poller.start(self._check_state, self._state_polled, lambda _e: True)
 
@@ -761,9 +791,15 @@ class MedicalInsurancePage(ScenarioPage):
                 f"font-size: {self.big}pt; font-weight: bold; color: #b71c1c;")
 
     def _check_state(self) -> TransactionState:
-        assert self.current is not None
+        assert self.current is not None and self.applicant is not None
         self.ctx.wake_outbox()
-        return logic.reconcile(self.ctx, self.current.key)
+        state = logic.reconcile(self.ctx, self.current.key)
+        if (state.state == logic.DONE and state.kind == logic.KIND_FILING
+                and not state.result.get("filing_no")):
+            # sent in the background: the platform's answer is its filing list
+            overview = logic.query_overview(self.ctx, self.applicant)
+            state = logic.reconcile(self.ctx, state.key, filings=overview.filings)
+        return state
 
     def _state_polled(self, state: TransactionState) -> bool:
         self.current = state
@@ -789,6 +825,7 @@ class MedicalInsurancePage(ScenarioPage):
         self.run_busy("正在读取办理记录…", work, self._show_history)
 
     def _show_history(self, states: list[TransactionState]) -> None:
+        self._view("history")
         self.history_table.setRowCount(len(states))
         for r, s in enumerate(states):
             when = (f"{s.submitted_at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}"
@@ -799,7 +836,7 @@ class MedicalInsurancePage(ScenarioPage):
                 self.history_table.setItem(r, c, QTableWidgetItem(text))
         self.history_table.setVisible(bool(states))
         self.history_empty.setVisible(not states)
-        self.stack.setCurrentWidget(self.history_view)
+        self._show("history")
 
     # -- 参保凭证 -----------------------------------------------------------------------------
 

@@ -322,7 +322,8 @@ def test_clerk_window_signs_in_by_voucher_and_types_the_phone(qtbot, make_core, 
     assert page.phone_display.text() == "158 1234 5678"
     click(qtbot, page.phone_next)
     click(qtbot, page.submit_button)
-    qtbot.waitUntil(lambda: page.result_title.text() == "已提交", timeout=15000)
+    qtbot.waitUntil(lambda: page.stack.currentWidget() is page.result_view, timeout=15000)
+    assert page.result_title.text() == "已提交"
     assert sandbox.mi_accounts.insured(record.holder_id).phone == "15812345678"
 
 
@@ -374,6 +375,7 @@ def test_filing_queued_while_the_platform_is_down_is_sent_once_when_it_returns(
     qtbot.waitUntil(lambda: page.result_title.text() == "已提交", timeout=20000)
     assert "平台已恢复，已自动提交" in page.result_state.text()
     [filing] = sandbox.medical_insurance.filings
+    assert f"备案号 {filing['filing_no']}" in page.result_state.text()
     assert filing["client_ref"] == key and filing["destination_city"] == "深圳市"
     assert sandbox.medical_insurance.calls == {"remote_filing": 1}
     core.outbox.release(key)
@@ -382,6 +384,7 @@ def test_filing_queued_while_the_platform_is_down_is_sent_once_when_it_returns(
     click(qtbot, page.result_home)
     qtbot.waitUntil(lambda: page.stack.currentWidget() is page.overview_view
                     and not page.is_busy, timeout=15000)
+    assert "广东省深圳市（常驻异地工作" in page.insurance_label.text()
     click(qtbot, page.history_button)
     qtbot.waitUntil(lambda: page.stack.currentWidget() is page.history_view, timeout=10000)
     assert filing["filing_no"] in page.history_table.item(0, 3).text()
@@ -457,7 +460,8 @@ def test_idle_timeout_mid_form_wipes_everything_and_submits_nothing(
     qtbot.waitUntil(lambda: core.sessions.current is None, timeout=5000)
     qtbot.waitUntil(lambda: win.stack.currentWidget() is win.launcher_scroll, timeout=5000)
     assert "medical_insurance" not in win.pages
-    assert not any(isinstance(w, MedicalInsurancePage) for w in win.findChildren(QWidget))
+    qtbot.waitUntil(lambda: not any(isinstance(w, MedicalInsurancePage)
+                                    for w in win.findChildren(QWidget)), timeout=5000)
     win.tasks.wait_for_done(10000)
     assert core.outbox.items() == []
     ctx = core.context_for(core.plugins.scenario("medical_insurance"))
