@@ -275,7 +275,7 @@ class MedicalInsurancePage(ScenarioPage):
         self.insurance_label.setTextFormat(Qt.TextFormat.RichText)
         cl.addWidget(self.status_label)
         cl.addWidget(self.insurance_label)
-        cards.addWidget(frame, 3)
+        cards.addWidget(frame, 4)
         frame, cl = _card("个人账户余额")
         self.balance_label = _label(size=self.big if self.kiosk else 18, bold=True,
                                     colour="#0b6e4f")
@@ -303,7 +303,7 @@ class MedicalInsurancePage(ScenarioPage):
         header, vertical = self.settlements.horizontalHeader(), self.settlements.verticalHeader()
         assert header is not None and vertical is not None
         vertical.setVisible(False)
-        vertical.setDefaultSectionSize(52 if self.kiosk else 28)
+        vertical.setDefaultSectionSize(48 if self.kiosk else 28)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
         layout.addWidget(self.settlements, 1)
