@@ -869,7 +869,8 @@ class MedicalInsurancePage(ScenarioPage):
             return printing.print(prepared, cancelled=cancelled, timeout_s=60,
                                   until=lambda s: s.needs_attention)
 
-        self.run_busy("正在打印参保凭证…", work, self._printed, on_cancel=cancelled.set)
+        self.run_busy("正在打印参保凭证…", work, self._printed, on_cancel=cancelled.set,
+                      keep_busy_on_cancel=True)
 
     def _printed(self, outcome: Any) -> None:
         self.print_outcome = outcome
