@@ -196,18 +196,32 @@ def parse_overview(data: dict[str, Any]) -> Overview:
         raise QueryUnavailable("医保信息平台返回的数据格式不正确，请稍后重试") from exc
 
 
-def query_overview(ctx: Any, applicant: Applicant) -> Overview:
-    """Insured status, account, settlements and filings of the signed-in applicant."""
+def query_overview(ctx: Any, applicant: Applicant, *, sign_in: bool = False) -> Overview:
+    """Insured status, account, settlements and filings of the signed-in applicant.
+
+    Audited as ``mi_query``; the first query of a sign-in as ``mi_sign_in``, with how the
+    applicant signed in (code kind and the app that showed it), whether the query worked or
+    not: one write on the way to the first page."""
+    details: dict[str, Any] = {"what": "insured_overview"}
+    if sign_in:
+        extra = applicant.extra or {}
+        details.update(method=str(extra.get("code_format", "")),
+                       code_source=str(extra.get("code_source", "")))
+    kind = "mi_sign_in" if sign_in else "mi_query"
     try:
-        data = ctx.platform.call_json("POST", MI_QUERY, "mi/insured",
-                                      json={"holder_id": applicant.holder_id})
-    except PlatformUnavailable as exc:
-        raise QueryUnavailable() from exc
-    except PlatformError as exc:
-        raise QueryUnavailable(f"医保信息平台未能查询：{exc.message}") from exc
-    overview = parse_overview(data)
-    ctx.audit.record("mi_query", holder_id=applicant.holder_id, what="insured_overview",
-                     insured=overview.insured)
+        try:
+            data = ctx.platform.call_json("POST", MI_QUERY, "mi/insured",
+                                          json={"holder_id": applicant.holder_id})
+        except PlatformUnavailable as exc:
+            raise QueryUnavailable() from exc
+        except PlatformError as exc:
+            raise QueryUnavailable(f"医保信息平台未能查询：{exc.message}") from exc
+        overview = parse_overview(data)
+    except QueryUnavailable:
+        ctx.audit.record(kind, holder_id=applicant.holder_id, result="unavailable", **details)
+        raise
+    ctx.audit.record(kind, holder_id=applicant.holder_id, result="ok",
+                     insured=overview.insured, **details)
     return overview
 
 

@@ -549,12 +549,7 @@ class MedicalInsurancePage(ScenarioPage):
         ctx = self.ctx
 
         def work() -> Overview:
-            if first:
-                extra = applicant.extra or {}
-                ctx.audit.record("mi_sign_in", holder_id=applicant.holder_id,
-                                 method=str(extra.get("code_format", "")),
-                                 code_source=str(extra.get("code_source", "")))
-            return logic.query_overview(ctx, applicant)
+            return logic.query_overview(ctx, applicant, sign_in=first)
 
         self.run_busy("正在查询参保信息…", work, self._show_overview,
                       on_error=self._overview_failed)

@@ -266,6 +266,10 @@ def test_query_fails_clearly_when_the_platform_is_down_then_retries(
     assert "医保信息平台暂时无法连接" in page.query_error_label.text()
     assert not page.cards.isVisible() and page.settlements.rowCount() == 0
     assert not page.print_button.isEnabled()
+    win.core.drain()
+    [sign_in] = [e for e in win.core.audit.events(limit=50) if e.kind == "mi_sign_in"]
+    assert sign_in.details["result"] == "unavailable"
+    assert sign_in.details["code_source"] == "alipay"
     sandbox.faults.update({"down": False})
     click(qtbot, page.retry_button)
     qtbot.waitUntil(lambda: page.overview is not None and not page.is_busy, timeout=15000)
