@@ -142,10 +142,9 @@ class DatePicker(QWidget):
         for m in range(1, 13):
             self.month.addItem(f"{m}月", m)
         self._fill_days()
-        for combo, unit in ((self.year, ""), (self.month, ""), (self.day, "")):
+        for combo in (self.year, self.month, self.day):
             combo.setMinimumContentsLength(5)
             row.addWidget(combo)
-            _ = unit
         row.addStretch(1)
         self.year.currentIndexChanged.connect(self._fill_days)
         self.month.currentIndexChanged.connect(self._fill_days)
