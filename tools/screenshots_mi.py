@@ -152,7 +152,7 @@ def clerk(app: QApplication, server: SandboxServer, data: Path, out: Path) -> No
     win._signed_in(None)
     win.open_scenario("medical_insurance")
     shoot(win, out / "clerk-1-sign-in.png")
-    page = sign_in(win, server, insured(server, True), "nhsa_app")
+    page = sign_in(win, server, insured(server, False), "nhsa_app")
     shoot(win, out / "clerk-2-overview.png")
     page.phone_button.click()
     page.phone_display.setText("158 1234 5678")

@@ -581,7 +581,7 @@ class MedicalInsurancePage(ScenarioPage):
                 self.balance_note.setText("职工医保个人账户")
             else:
                 self.balance_label.setText("—")
-                self.balance_note.setText("城乡居民医保不设个人账户")
+                self.balance_note.setText("居民医保无个人账户")
             self.phone_label.setText(mask_phone(overview.phone) if overview.phone else "未预留")
         self._fill_settlements(overview)
         self.print_button.setEnabled(overview.insured)

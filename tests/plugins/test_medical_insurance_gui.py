@@ -202,7 +202,7 @@ def test_every_voucher_source_is_accepted_and_named(qtbot, make_core, window, sa
     for source, label in SOURCES.items():
         page = signed_in(qtbot, win, sandbox, record, source)
         assert label in page.login_label.text()
-        assert "城乡居民医保不设个人账户" in page.balance_note.text()
+        assert "居民医保无个人账户" in page.balance_note.text()
         win.end_session("finished")
         qtbot.waitUntil(lambda: win.core.sessions.current is None, timeout=5000)
 
