@@ -303,6 +303,7 @@ def test_phone_change_with_the_keypad(qtbot, make_core, window, sandbox):
     click(qtbot, page.submit_button)
     qtbot.waitUntil(lambda: page.stack.currentWidget() is page.result_view, timeout=15000)
     assert page.result_title.text() == "已提交" and "已变更" in page.result_state.text()
+    check_touch_sizes(page.result_view)
     assert sandbox.mi_accounts.insured(record.holder_id).phone == "13900002229"
     assert sandbox.medical_insurance.calls == {"contact_phone": 1}
     assert sandbox.sms.messages(phone="13900002229")
@@ -310,6 +311,7 @@ def test_phone_change_with_the_keypad(qtbot, make_core, window, sandbox):
     qtbot.waitUntil(lambda: page.stack.currentWidget() is page.history_view, timeout=10000)
     assert page.history_table.rowCount() == 1
     assert page.history_table.item(0, 3).text() == "已变更"
+    check_touch_sizes(page.history_view)
     core.drain()
     submissions = [e for e in core.audit.events(limit=50) if e.kind == "submission"]
     assert [e.details["what"] for e in submissions] == ["mi_contact_phone"]
