@@ -667,6 +667,11 @@ class MedicalInsurancePage(ScenarioPage):
     # -- 异地就医备案 -------------------------------------------------------------------------
 
     def open_filing(self) -> None:
+        overview = self.overview
+        if overview is not None and overview.insured and not overview.active:
+            self.notice.show_message(
+                f"参保状态为{overview.status}，暂不能办理异地就医备案，请到医保窗口咨询。", "error")
+            return
         self._view("filing")
         self.notice.clear_message()
         for label in (self.destination_error, self.reason_error, self.start_error,

@@ -474,3 +474,14 @@ def test_idle_timeout_mid_form_wipes_everything_and_submits_nothing(
     assert ctx.records.find(logic.RECORD_KIND) == []
     assert sandbox.medical_insurance.calls == {}
     assert sandbox.mi_accounts.insured(record.holder_id).phone == record.phone
+
+
+def test_suspended_insurance_cannot_file_remote_care(qtbot, make_core, window, sandbox):
+    record = sandbox.mi_accounts.find(lambda r: r.status == "暂停缴费")
+    assert record is not None
+    win = window(make_core(mode="kiosk"))
+    page = signed_in(qtbot, win, sandbox, record)
+    assert "暂停缴费" in page.status_label.text()
+    click(qtbot, page.filing_button)
+    assert "暂不能办理异地就医备案" in page.notice.text()
+    assert page.stack.currentWidget() is page.overview_view and page.filing_view is None
