@@ -46,8 +46,8 @@ from workstation.services.model import LICENCE_TYPES, HolderKind, Licence
 
 if TYPE_CHECKING:
     from sandbox.enterprise import EnterprisePlatforms
-    from sandbox.medical_insurance import MedicalInsurancePlatform
     from sandbox.locker import LockerPlatform
+    from sandbox.medical_insurance import MedicalInsurancePlatform
     from sandbox.mi_accounts import MiAccounts
     from sandbox.sms import SmsGateway
     from sandbox.utilities import UtilityPlatforms
