@@ -573,7 +573,7 @@ class MedicalInsurancePage(ScenarioPage):
             if overview.employer:
                 lines.append(f"参保单位：{overview.employer}")
             today = self.ctx.clock().astimezone(CHINA_TZ).date()
-            lines += [f"异地就医备案：{f.destination}（{f.reason}，至 {f.end:%Y-%m-%d}）"
+            lines += [f"异地就医备案：{f.destination}（至 {f.end:%Y-%m-%d}）"
                       for f in overview.filings if f.status == "备案成功" and f.end >= today]
             self.insurance_label.setText("<br>".join(lines))
             if overview.has_account:

@@ -390,7 +390,7 @@ def test_filing_queued_while_the_platform_is_down_is_sent_once_when_it_returns(
     click(qtbot, page.result_home)
     qtbot.waitUntil(lambda: page.stack.currentWidget() is page.overview_view
                     and not page.is_busy, timeout=15000)
-    assert "广东省深圳市（常驻异地工作" in page.insurance_label.text()
+    assert "异地就医备案：广东省深圳市（至" in page.insurance_label.text()
     click(qtbot, page.history_button)
     qtbot.waitUntil(lambda: page.stack.currentWidget() is page.history_view, timeout=10000)
     assert filing["filing_no"] in page.history_table.item(0, 3).text()
