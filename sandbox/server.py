@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from sandbox.enterprise import EnterprisePlatforms
     from sandbox.forms import FormsPlatform
     from sandbox.locker import LockerPlatform
+    from sandbox.medical_insurance import MedicalInsurancePlatform
     from sandbox.mi_accounts import MiAccounts
     from sandbox.sms import SmsGateway
     from sandbox.social_security import SocialSecurityPlatform
@@ -131,6 +132,8 @@ PLATFORMS: list[tuple[str, str]] = [
     ("forms", "sandbox.forms:FormsPlatform"),
     # S6: social insurance records (contributions by type, personal accounts)
     ("social_security", "sandbox.social_security:SocialSecurityPlatform"),
+    # S7/S8: the medical-insurance information platform (queries, contact phone, 异地就医备案)
+    ("medical_insurance", "sandbox.medical_insurance:MedicalInsurancePlatform"),
     # S12/S13: gas and water connection applications (报装), visits, states, SMS
     ("utilities", "sandbox.utilities:UtilityPlatforms"),
     # S4: the 综合收发件政务柜 back office (staff notification feed, pickup-code SMS)
@@ -320,6 +323,7 @@ class SandboxServer:
         sms: SmsGateway
         forms: FormsPlatform
         social_security: SocialSecurityPlatform
+        medical_insurance: MedicalInsurancePlatform
         utilities: UtilityPlatforms
         locker: LockerPlatform
 
