@@ -47,6 +47,7 @@ from workstation.services.model import LICENCE_TYPES, HolderKind, Licence
 if TYPE_CHECKING:
     from sandbox.enterprise import EnterprisePlatforms
     from sandbox.mi_accounts import MiAccounts
+    from sandbox.pharmacy import PharmacyPlatform
 
 log = logging.getLogger(__name__)
 
@@ -120,6 +121,8 @@ PLATFORMS: list[tuple[str, str]] = [
     ("enterprise", "sandbox.enterprise:EnterprisePlatforms"),
     # Medical-insurance accounts shared by S1 (pharmacy) and S7/S8 (medical insurance)
     ("mi_accounts", "sandbox.mi_accounts:MiAccounts"),
+    # S1 药店买药: drug catalogue, insured person, pre-settlement, settlement, refund
+    ("pharmacy", "sandbox.pharmacy:PharmacyPlatform"),
 ]
 
 
@@ -302,6 +305,7 @@ class SandboxServer:
     if TYPE_CHECKING:  # set from PLATFORMS in __init__
         enterprise: EnterprisePlatforms
         mi_accounts: MiAccounts
+        pharmacy: PharmacyPlatform
 
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int = DEFAULT_SEED,
