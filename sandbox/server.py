@@ -47,6 +47,7 @@ from workstation.services.model import LICENCE_TYPES, HolderKind, Licence
 if TYPE_CHECKING:
     from sandbox.enterprise import EnterprisePlatforms
     from sandbox.mi_accounts import MiAccounts
+    from sandbox.sms import SmsGateway
     from sandbox.pharmacy import PharmacyPlatform
 
 log = logging.getLogger(__name__)
@@ -121,6 +122,8 @@ PLATFORMS: list[tuple[str, str]] = [
     ("enterprise", "sandbox.enterprise:EnterprisePlatforms"),
     # Medical-insurance accounts shared by S1 (pharmacy) and S7/S8 (medical insurance)
     ("mi_accounts", "sandbox.mi_accounts:MiAccounts"),
+    # SMS gateway: pickup codes, progress messages (GET /sandbox/sms lists what was sent)
+    ("sms", "sandbox.sms:SmsGateway"),
     # S1 药店买药: drug catalogue, insured person, pre-settlement, settlement, refund
     ("pharmacy", "sandbox.pharmacy:PharmacyPlatform"),
 ]
@@ -305,6 +308,7 @@ class SandboxServer:
     if TYPE_CHECKING:  # set from PLATFORMS in __init__
         enterprise: EnterprisePlatforms
         mi_accounts: MiAccounts
+        sms: SmsGateway
         pharmacy: PharmacyPlatform
 
 

@@ -119,6 +119,9 @@ class ScenarioContext:
     platform: Any = None
     wake_outbox: Callable[[], None] = lambda: None
     printing: Any = None  # ScopedPrinting
+    # What the scenario keeps between sessions (services.records.ScopedRecords): history,
+    # drafts, device state; encrypted, visible to this scenario only.
+    records: Any = None
 
     @property
     def kiosk(self) -> bool:

@@ -34,6 +34,7 @@ from workstation.services.operators import Operator, OperatorAccounts
 from workstation.services.outbox import PLATFORM_POST, Outbox, platform_post_sender
 from workstation.services.platform import PlatformClient, PlatformUnavailable
 from workstation.services.printing import PrintService
+from workstation.services.records import RecordService
 from workstation.services.replay import SeenCodes
 from workstation.services.session import ApplicantSession, SessionManager
 from workstation.services.store import Store, check_key_fingerprint
@@ -160,6 +161,7 @@ class Workstation:
         self.operators = OperatorAccounts(self.store, self.audit)
         # Submissions are stored first and sent by a background thread (never the GUI's).
         self.outbox = Outbox(self.store, self.cipher, clock=clock)
+        self.records = RecordService(self.store, self.cipher, clock=clock)
         self.outbox.register_sender(PLATFORM_POST, platform_post_sender(self.platform))
         self._outbox_wake = threading.Event()
         self._outbox_stop = threading.Event()
@@ -373,6 +375,7 @@ class Workstation:
             platform=self.platform,
             wake_outbox=self.wake_outbox,
             printing=ScopedPrinting(self.printing, plugin_id, self.operator_name),
+            records=self.records.scoped(plugin_id),
         )
 
     def close(self) -> None:

@@ -12,6 +12,20 @@ KNOWN_DEVICES = frozenset({"card_reader", "id_card_reader", "qr_scanner", "camer
                            "document_camera", "locker", "printer_a4", "printer_receipt"})
 _ID_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
 _PAGE_RE = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
+_METHOD_RE = re.compile(r"^[a-z][a-z0-9_]{1,39}$")
+
+#: Ways a citizen signs in, as named in ``ScenarioManifest.sign_in``: the built-in code kinds,
+#: the two card readers and face verification, each with what the sign-in prompt shows (the
+#: method's name and what to do). A plugin's own code kind is shown by its format's title.
+SIGN_IN_METHODS: dict[str, tuple[str, str]] = {
+    "ehb_identity": ("鄂汇办身份码", "打开鄂汇办App，出示“身份码”，对准扫码窗口"),
+    "mi_voucher": ("医保电子凭证",
+                   "打开医保码（微信、支付宝、国家医保服务平台App等），对准扫码窗口"),
+    "essc": ("电子社保卡二维码", "打开微信电子社保卡或湖北12333，出示二维码，对准扫码窗口"),
+    "ss_card": ("社会保障卡", "将社保卡芯片朝上插入读卡器"),
+    "id_card": ("居民身份证", "将身份证平放在阅读器感应区"),
+    "face": ("人脸识别", "请摘下帽子和口罩，正对摄像头"),
+}
 
 
 class Audience(StrEnum):
@@ -46,6 +60,10 @@ class ScenarioManifest:
     icon: str = ""  # one or two characters shown in the tile's badge (default: title[0])
     order: int = 100
     api_version: int = 1
+    # How the scenario takes its applicant (kiosk pages, and clerk pages that serve by scan or
+    # card): code kinds ("ehb_identity", "mi_voucher", "essc" or a plugin's own), "ss_card",
+    # "id_card", "face". Empty: the page does not sign citizens in itself.
+    sign_in: tuple[str, ...] = ()
 
     def validate(self) -> ScenarioManifest:
         if not _ID_RE.match(self.id):
@@ -67,6 +85,11 @@ class ScenarioManifest:
         for dev in self.devices:
             if dev not in KNOWN_DEVICES:
                 raise ManifestError(f"{self.id}.devices: 未知的设备 {dev!r}")
+        if isinstance(self.sign_in, str):
+            raise ManifestError(f"{self.id}.sign_in: 应为元组，例如 (\"essc\", \"ss_card\")")
+        for method in self.sign_in:
+            if not isinstance(method, str) or not _METHOD_RE.match(method):
+                raise ManifestError(f"{self.id}.sign_in: 无效的登录方式 {method!r}")
         if not isinstance(self.api_version, int) or self.api_version < 1:
             raise ManifestError(f"{self.id}.api_version: 应为正整数，得到 {self.api_version!r}")
         return self

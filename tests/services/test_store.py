@@ -38,8 +38,9 @@ from workstation.services.tables import Base, OperatorRow, WorkstationMetaRow
 
 TABLES = {"operators", "consents", "licence_cache", "audit_events", "audit_chain_head",
           "seen_codes", "outbox", "workstation_meta", "issued_documents", "print_jobs",
+          "scenario_records",
           "alembic_version"}
-HEAD = "0003"
+HEAD = "0004"
 
 
 def test_migrated_to_head(store: Store) -> None:

@@ -17,6 +17,9 @@ Version history:
 1. hooks ``register_scenarios``, ``register_code_formats``, ``register_print_templates``,
    ``register_matters``, ``session_started``, ``session_ended``; this module, ``api.ui``,
    ``api.printing`` and the ``workstation.testing`` pytest plugin.
+2. ``ScenarioManifest.sign_in`` with ``SIGN_IN_METHODS`` and ``sign_in_method``;
+   ``ScenarioPage.applicant_ready`` / ``sign_in_prompt`` and ``api.ui.SignInPrompt``;
+   ``ctx.records`` (``Record``, ``RecordConflict``, ``RecordExists``, ``ScopedRecords``).
 """
 
 from __future__ import annotations
@@ -24,7 +27,13 @@ from __future__ import annotations
 from printing.templates import PrintTemplate
 from workstation.context import ScenarioContext, ScopedAudit
 from workstation.hookspecs import ENTRY_POINT_GROUP, hookimpl
-from workstation.manifest import KNOWN_DEVICES, Audience, ManifestError, ScenarioManifest
+from workstation.manifest import (
+    KNOWN_DEVICES,
+    SIGN_IN_METHODS,
+    Audience,
+    ManifestError,
+    ScenarioManifest,
+)
 from workstation.services.codes import CodeFormat, CodeRefused, ParsedCode, TrustedKey, TrustList
 from workstation.services.consent import (
     Consent,
@@ -69,11 +78,12 @@ from workstation.services.model import (
 )
 from workstation.services.outbox import PLATFORM_POST, platform_post
 from workstation.services.platform import PlatformClient, PlatformError, PlatformUnavailable
-from workstation.services.session import ApplicantSession
+from workstation.services.records import Record, RecordConflict, RecordExists, ScopedRecords
+from workstation.services.session import ApplicantSession, sign_in_method
 
 #: The plugin API this workstation offers. Bumped when a name is added (plugins that use it
 #: declare the new version) or changed incompatibly.
-API_VERSION = 1
+API_VERSION = 2
 
 
 class ApiVersionError(ImportError):
@@ -115,6 +125,7 @@ __all__ = [
     "LICENCE_TYPES",
     "PLATFORM_POST",
     "POLICY_APPLICATIONS",
+    "SIGN_IN_METHODS",
     "ApiVersionError",
     "Applicant",
     "ApplicantSession",
@@ -146,10 +157,14 @@ __all__ = [
     "PlatformError",
     "PlatformUnavailable",
     "PrintTemplate",
+    "Record",
+    "RecordConflict",
+    "RecordExists",
     "ScenarioContext",
     "ScenarioManifest",
     "ScopeError",
     "ScopedAudit",
+    "ScopedRecords",
     "TrustList",
     "TrustedKey",
     "api_version_message",
@@ -164,6 +179,7 @@ __all__ = [
     "parse_matters",
     "platform_post",
     "require_api_version",
+    "sign_in_method",
     "validate_credit_code",
     "validate_enterprise_name",
     "validate_id_number",

@@ -17,6 +17,7 @@ from workstation.ui.widgets import (
     FieldRow,
     LicenceCard,
     Notice,
+    SignInPrompt,
     primary_button,
     show_licence_dialog,
 )
@@ -30,6 +31,7 @@ __all__ = [
     "Poller",
     "QrPanel",
     "ScenarioPage",
+    "SignInPrompt",
     "Task",
     "TaskRunner",
     "error_message",

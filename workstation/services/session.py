@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from workstation.services.model import Applicant
+from workstation.services.model import Applicant, IdentifiedBy
 
 _session_ids = itertools.count(1)
 
@@ -110,3 +110,20 @@ class SessionManager:
         finally:
             session.wipe()
             self._notify(f"ended:{reason}")
+
+
+def sign_in_method(applicant: Applicant | None) -> str | None:
+    """How ``applicant`` signed in, in ``ScenarioManifest.sign_in`` terms: the code kind
+    (``"essc"``...), ``"ss_card"``, ``"id_card"``, ``"face"``; None when a clerk typed them in."""
+    if applicant is None:
+        return None
+    extra = applicant.extra or {}
+    if applicant.identified_by is IdentifiedBy.CODE:
+        kind = extra.get("code_format")
+        return str(kind) if kind else None
+    if applicant.identified_by is IdentifiedBy.CARD:
+        return {"SocialSecurityCardData": "ss_card", "IdCardData": "id_card"}.get(
+            str(extra.get("card", "")))
+    if applicant.identified_by is IdentifiedBy.FACE:
+        return "face"
+    return None

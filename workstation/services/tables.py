@@ -29,6 +29,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -248,3 +249,27 @@ class PrintJobRow(Base):
 META_KEY_FINGERPRINT = "field_key_fingerprint"
 
 GENESIS_HASH = "0" * 64
+
+
+class ScenarioRecordRow(Base):
+    """One record a scenario plugin keeps (``workstation.services.records``). ``data`` is
+    sealed JSON; the holder is a keyed hash; ``version`` grows by one on every change (the
+    compare-and-set of ``update`` and ``claim_first``)."""
+
+    __tablename__ = "scenario_records"
+    __table_args__ = (
+        UniqueConstraint("scenario", "kind", "key", name="uq_scenario_records_scenario_kind_key"),
+        Index("ix_scenario_records_holder", "scenario", "kind", "holder_hash"),
+        Index("ix_scenario_records_state", "scenario", "kind", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    scenario: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(128))
+    state: Mapped[str] = mapped_column(String(32))
+    holder_hash: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    data: Mapped[bytes] = mapped_column(LargeBinary)  # encrypted JSON
+    version: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)

@@ -584,12 +584,43 @@ class MainWindow(QMainWindow):
             lambda exc: self.scan_error.emit(_message(exc)),
         )
 
-    def _identified(self, applicant: Any) -> None:
-        """A new applicant from a scan: every open page belonged to the previous one."""
+    def _identified(self, applicant: Any) -> bool:
+        """A new applicant from a scan or a card: every open page belonged to the previous one.
+
+        On a scenario page that signs citizens in itself (``manifest.sign_in``), a method it
+        accepts starts the session on a fresh page of that scenario (its ``applicant_ready``
+        follows); another method is refused with a message and changes nothing. Elsewhere the
+        session starts and the launcher shows. Returns whether a session began."""
+        from workstation.manifest import SIGN_IN_METHODS
+        from workstation.services.session import sign_in_method
+
+        scenario = self.current_scenario
+        methods: tuple[str, ...] = ()
+        if scenario is not None and scenario in self.pages:
+            try:
+                methods = tuple(self.core.plugins.scenario(scenario).sign_in)
+            except Exception:  # the scenario's plugin failed: behave as on the launcher
+                methods = ()
+        if scenario is not None and methods:
+            method = sign_in_method(applicant)
+            if method not in methods:
+                names = "或".join(SIGN_IN_METHODS.get(m, (m, ""))[0] for m in methods)
+                self.scan_error.emit(f"本业务请使用{names}办理")
+                self.core.in_background(
+                    self.core.audit.record, "refusal", operator=self.core.operator_name(),
+                    details={"what": "sign_in_method", "reason": method or "unknown",
+                             "scenario": scenario},
+                )
+                return False
+            self.close_pages()
+            self.core.begin_session(applicant)
+            self.open_scenario(scenario)  # a fresh page; it is offered the applicant
+            return True
         self.close_pages()
         if self.current_scenario is not None:
             self.go_home()
         self.core.begin_session(applicant)
+        return True
 
     # -- identification by card ----------------------------------------------------------
 
@@ -680,7 +711,8 @@ class MainWindow(QMainWindow):
                 details={"what": "card", "reason": getattr(exc, "code", type(exc).__name__)},
             )
             return
-        self._identified(applicant)
+        if not self._identified(applicant):
+            return
         session = self.core.sessions.current
         self._card_session_id = session.session_id if session is not None else None
 
@@ -729,7 +761,7 @@ class MainWindow(QMainWindow):
         self,
         text: str,
         fn: Callable[[], Any],
-        on_done: Callable[[Any], None],
+        on_done: Callable[[Any], object],
         on_error: Callable[[BaseException], None],
         *,
         cancellable: bool = True,

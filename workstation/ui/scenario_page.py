@@ -11,11 +11,12 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from PyQt6.QtCore import QTimer
 from PyQt6.QtGui import QResizeEvent
 from PyQt6.QtWidgets import QVBoxLayout, QWidget
 
 from workstation.ui.tasks import Task, TaskRunner
-from workstation.ui.widgets import BusyOverlay, Notice
+from workstation.ui.widgets import BusyOverlay, Notice, SignInPrompt
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,40 @@ class ScenarioPage(QWidget):
         self.notice = Notice()
         self.layout_.addWidget(self.notice)
         self.busy = BusyOverlay(self)
+        if self.sign_in_methods:
+            # the applicant already identified (a scan on the launcher, or the scan that
+            # opened this page) is offered once the subclass has built its widgets
+            offer = QTimer(self)
+            offer.setSingleShot(True)
+            offer.timeout.connect(self._offer_current_applicant)
+            offer.start(0)
+
+    # -- sign-in ---------------------------------------------------------------------------
+
+    @property
+    def sign_in_methods(self) -> tuple[str, ...]:
+        """The manifest's ``sign_in``: how this scenario takes its applicant."""
+        manifest = getattr(self.ctx, "manifest", None)
+        return tuple(getattr(manifest, "sign_in", ()) or ())
+
+    def accepts(self, applicant: Any) -> bool:
+        """Whether ``applicant`` signed in by one of this scenario's methods."""
+        from workstation.services.session import sign_in_method
+
+        return sign_in_method(applicant) in self.sign_in_methods
+
+    def _offer_current_applicant(self) -> None:
+        applicant = self.ctx.sessions.applicant
+        if applicant is not None and self.accepts(applicant):
+            self.applicant_ready(applicant)
+
+    def applicant_ready(self, applicant: Any) -> None:
+        """The citizen signed in by an accepted method (GUI thread). Override: fetch and show
+        the first data page. Called at most once per page: a new applicant gets a new page."""
+
+    def sign_in_prompt(self) -> SignInPrompt:
+        """A large panel telling the citizen how to sign in (the manifest's methods)."""
+        return SignInPrompt(self.sign_in_methods, kiosk=bool(getattr(self.ctx, "kiosk", False)))
 
     def run_busy(
         self,

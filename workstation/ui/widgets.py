@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from typing import Any
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, ClassVar
 
 from PyQt6.QtCore import Qt, pyqtSignal
 from PyQt6.QtGui import QPixmap
@@ -198,3 +198,53 @@ def show_licence_dialog(parent: QWidget, licence: Any, png: bytes | None) -> QDi
     layout.addWidget(close, alignment=Qt.AlignmentFlag.AlignRight)
     dialog.show()
     return dialog
+
+
+class SignInPrompt(QFrame):
+    """“请选择以下任一方式登录”: one large row per sign-in method (icon badge, name, what to do).
+
+    ``methods`` are ``ScenarioManifest.sign_in`` names; ``titles`` may name a plugin's own code
+    kinds. On a kiosk the type is large enough to read from a metre away.
+    """
+
+    BADGES: ClassVar[dict[str, str]] = {
+        "ehb_identity": "码", "mi_voucher": "医", "essc": "社", "ss_card": "卡", "id_card": "证",
+        "face": "脸",
+    }
+
+    def __init__(self, methods: Sequence[str], *, kiosk: bool = False,
+                 titles: Mapping[str, str] | None = None, heading: str = "请选择以下任一方式登录",
+                 parent: QWidget | None = None) -> None:
+        from workstation.manifest import SIGN_IN_METHODS
+
+        super().__init__(parent)
+        self.setObjectName("SignInPrompt")
+        self.methods = tuple(methods)
+        big, small = (30, 22) if kiosk else (16, 12)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 24, 32, 24)
+        layout.setSpacing(16)
+        self.heading = QLabel(heading)
+        self.heading.setStyleSheet(f"font-size: {big}pt; font-weight: bold; color: #1f2933;")
+        self.heading.setWordWrap(True)
+        layout.addWidget(self.heading)
+        self.rows: dict[str, QLabel] = {}
+        for method in self.methods:
+            name, hint = SIGN_IN_METHODS.get(method, ((titles or {}).get(method, method), ""))
+            row = QHBoxLayout()
+            row.setSpacing(20)
+            badge = QLabel(self.BADGES.get(method, name[:1]))
+            badge.setAlignment(Qt.AlignmentFlag.AlignCenter)
+            side = 72 if kiosk else 40
+            badge.setFixedSize(side, side)
+            badge.setStyleSheet(f"background: #b71c1c; color: white; border-radius: 10px;"
+                                f" font-size: {small}pt; font-weight: bold;")
+            row.addWidget(badge)
+            text = QLabel(f"<b>{name}</b><br><span style='color:#52606d'>{hint}</span>")
+            text.setStyleSheet(f"font-size: {small}pt;")
+            text.setWordWrap(True)
+            row.addWidget(text, 1)
+            layout.addLayout(row)
+            self.rows[method] = text
+        self.setStyleSheet("#SignInPrompt { background: white; border: 1px solid #d0d7de;"
+                           " border-radius: 12px; }")
