@@ -308,7 +308,8 @@ class PharmacyPlatform:
         self.server = server
         self._lock = threading.RLock()
         self.settlements: dict[str, dict[str, Any]] = {}  # settlement id -> settlement
-        self._attempts: dict[tuple[str, str], tuple[str, str]] = {}  # (client, key) -> (digest, sid)
+        # (client, idempotency key) -> (digest of the body, settlement id)
+        self._attempts: dict[tuple[str, str], tuple[str, str]] = {}
         self._refunds: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
         self._serial = 0
 

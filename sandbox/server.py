@@ -47,8 +47,8 @@ from workstation.services.model import LICENCE_TYPES, HolderKind, Licence
 if TYPE_CHECKING:
     from sandbox.enterprise import EnterprisePlatforms
     from sandbox.mi_accounts import MiAccounts
-    from sandbox.sms import SmsGateway
     from sandbox.pharmacy import PharmacyPlatform
+    from sandbox.sms import SmsGateway
 
 log = logging.getLogger(__name__)
 

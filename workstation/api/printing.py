@@ -5,13 +5,24 @@ A print template (:class:`workstation.api.PrintTemplate`) pairs a
 :class:`DocumentStamp` (verification code and QR URL) when it issues the document. Most plugins
 render a :class:`SimpleDocument`; a plugin with its own layout may use ``build_pdf``,
 ``get_styles``, ``para`` and ``PageDecoration``, which embed the CJK font and break Chinese lines
-correctly.
+correctly; a roll-paper (80 mm) document uses ``build_receipt_pdf`` (one page as long as its
+content), with ``FauxBoldTitle`` and the stamp's ``VerificationBlock``.
 """
 
 from __future__ import annotations
 
 from printing.authenticity import DocumentStamp
-from printing.layout import PageDecoration, build_pdf, cn_date, cn_datetime, get_styles, para
+from printing.layout import (
+    FauxBoldTitle,
+    PageDecoration,
+    VerificationBlock,
+    build_pdf,
+    build_receipt_pdf,
+    cn_date,
+    cn_datetime,
+    get_styles,
+    para,
+)
 from printing.material_list import (
     MaterialListDocument,
     MaterialListItem,
@@ -22,11 +33,14 @@ from printing.simple import SimpleDocument, render_simple_document, sample_simpl
 
 __all__ = [
     "DocumentStamp",
+    "FauxBoldTitle",
     "MaterialListDocument",
     "MaterialListItem",
     "PageDecoration",
     "SimpleDocument",
+    "VerificationBlock",
     "build_pdf",
+    "build_receipt_pdf",
     "cn_date",
     "cn_datetime",
     "get_styles",

@@ -1,0 +1,1010 @@
+"""S1 page at the pharmacy till: thin widgets over plugins.pharmacy.logic.
+
+States (one stacked widget): waiting for the e-voucher → customer and basket → split for the
+customer to confirm → done (receipt) ; the till's settlement log (refunds, reprints, attempts
+whose outcome is unknown) is reachable from the waiting and done states. Every platform,
+database and printer call runs through ``run_busy``.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QFrame,
+    QGridLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QStackedWidget,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from plugins.pharmacy import RECEIPT_TEMPLATE, REFUND_TEMPLATE
+from plugins.pharmacy.logic import (
+    ATTEMPT,
+    CATEGORY_LABELS,
+    SETTLEMENT,
+    Basket,
+    BasketError,
+    Catalogue,
+    Customer,
+    Drug,
+    LogEntry,
+    PharmacyClient,
+    PharmacyError,
+    PharmacyUnavailable,
+    RefundOutcome,
+    SettleOutcome,
+    Split,
+    check_refund_reason,
+    confirm_attempt,
+    looks_like_code_payload,
+    pharmacy_of,
+    refund,
+    refund_receipt,
+    settle,
+    settlement_log,
+    settlement_receipt,
+    totals,
+    yuan,
+)
+from workstation.api import CHINA_TZ, Applicant, ScenarioContext, mask_id_number, mask_name
+from workstation.api.ui import ScenarioPage, error_message, primary_button
+
+log = logging.getLogger(__name__)
+
+DEFAULT_REFUND_REASONS = {
+    "returned": "顾客退药（药品未拆封）",
+    "wrong_charge": "收费错误",
+    "prescription_changed": "处方错误或医师更改处方",
+    "duplicate": "重复收费",
+    "other": "其他原因",
+}
+
+
+def build_page(ctx: ScenarioContext) -> QWidget:
+    return PharmacyPage(ctx)
+
+
+class _PrintProgress(QObject):
+    """Carries print-job updates from the printing thread to the GUI thread."""
+
+    changed = pyqtSignal(object)
+
+
+def _item(text: str, *, right: bool = False) -> QTableWidgetItem:
+    item = QTableWidgetItem(text)
+    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+    if right:
+        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+    return item
+
+
+def _table(headers: list[str]) -> QTableWidget:
+    table = QTableWidget(0, len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
+    vertical = table.verticalHeader()
+    if vertical is not None:
+        vertical.setVisible(False)
+        vertical.setDefaultSectionSize(40)
+    return table
+
+
+class CustomerCard(QFrame):
+    """Who is paying: name, masked ID number, scheme, status, personal-account balance."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("CustomerCard")
+        self.setStyleSheet("#CustomerCard { background: white; border: 1px solid #d0d7de;"
+                           " border-radius: 8px; } #CustomerCard QLabel { padding: 1px; }")
+        grid = QGridLayout(self)
+        grid.setContentsMargins(14, 8, 14, 8)
+        grid.setHorizontalSpacing(24)
+        self.name = QLabel()
+        self.name.setStyleSheet("font-size: 15pt; font-weight: bold;")
+        self.id_number = QLabel()
+        self.scheme = QLabel()
+        self.status = QLabel()
+        self.balance = QLabel()
+        self.balance.setStyleSheet("font-size: 13pt; font-weight: bold; color: #1b5e20;")
+        self.source = QLabel()
+        self.source.setStyleSheet("color: #52606d;")
+        grid.addWidget(self.name, 0, 0)
+        grid.addWidget(self.id_number, 1, 0)
+        grid.addWidget(self.scheme, 0, 1)
+        grid.addWidget(self.status, 1, 1)
+        grid.addWidget(self.balance, 0, 2)
+        grid.addWidget(self.source, 1, 2)
+        grid.setColumnStretch(2, 1)
+
+    def show_customer(self, c: Customer) -> None:
+        self.name.setText(f"顾客：{c.name}")
+        self.id_number.setText(f"证件号码：{c.masked_id}")
+        self.source.setText(f"医保电子凭证 · {c.source_label}" if c.source_label else
+                            "医保电子凭证")
+        if not c.insured:
+            self.scheme.setText("参保险种：—")
+            self.status.setText("参保状态：<span style='color:#c62828'>未查询到参保信息</span>")
+            self.balance.setText("")
+            return
+        self.scheme.setText(f"参保险种：{c.insurance_type}")
+        colour = "#1b5e20" if c.active else "#c62828"
+        self.status.setText(f"参保状态：<span style='color:{colour}'>{c.status}</span>"
+                            f"　参保地：{c.region}")
+        self.balance.setText(f"个人账户余额：¥{yuan(c.balance_fen)}" if c.has_account
+                             else "无个人账户（城乡居民）")
+
+    def show_waiting(self, applicant: Applicant) -> None:
+        self.name.setText(f"顾客：{applicant.name}")
+        self.id_number.setText(f"证件号码：{applicant.masked_id}")
+        for label in (self.scheme, self.status, self.balance, self.source):
+            label.setText("")
+        self.status.setText("正在查询参保信息…")
+
+
+class RefundDialog(QDialog):
+    """退费: the settlement, a reason (chosen) and what happened (free text)."""
+
+    submitted = pyqtSignal(str, str)  # reason code, note
+
+    def __init__(self, parent: QWidget, entry: dict[str, Any], reasons: dict[str, str]) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("医保结算退费")
+        self.setMinimumWidth(520)
+        layout = QVBoxLayout(self)
+        title = QLabel("<b>医保结算退费</b>")
+        title.setStyleSheet("font-size: 14pt;")
+        layout.addWidget(title)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
+        self.summary.setText(
+            f"结算单号：{entry['settlement_id']}<br>结算时间：{entry['settled_at']}<br>"
+            f"顾客：{entry['customer']}　证件号码：{entry['masked_id']}<br>"
+            f"合计 ¥{yuan(entry['total_fen'])}：统筹基金 {yuan(entry['fund_fen'])}，"
+            f"个人账户 {yuan(entry['account_fen'])}，现金 {yuan(entry['cash_fen'])}")
+        layout.addWidget(self.summary)
+        layout.addWidget(QLabel("退费原因："))
+        self.reason = QComboBox()
+        self.reason.addItem("请选择退费原因", "")
+        for code, text in reasons.items():
+            self.reason.addItem(text, code)
+        layout.addWidget(self.reason)
+        layout.addWidget(QLabel("退费说明（选“其他原因”时必填）："))
+        self.note = QPlainTextEdit()
+        self.note.setPlaceholderText("例如：药品未拆封，包装完好")
+        self.note.setFixedHeight(72)
+        layout.addWidget(self.note)
+        self.error = QLabel()
+        self.error.setObjectName("FieldError")
+        self.error.setWordWrap(True)
+        self.error.hide()
+        layout.addWidget(self.error)
+        notice = QLabel("退费后，统筹基金和个人账户支付的金额原路退回，现金部分当面退还顾客；"
+                        "同一笔结算只能退费一次。")
+        notice.setWordWrap(True)
+        notice.setStyleSheet("color: #52606d;")
+        layout.addWidget(notice)
+        buttons = QHBoxLayout()
+        buttons.addStretch(1)
+        self.cancel_button = QPushButton("取消")
+        self.ok_button = primary_button("确认退费")
+        buttons.addWidget(self.cancel_button)
+        buttons.addWidget(self.ok_button)
+        layout.addLayout(buttons)
+        self.cancel_button.clicked.connect(self.reject)
+        self.ok_button.clicked.connect(self._submit)
+
+    def show_error(self, text: str) -> None:
+        self.error.setText(text)
+        self.error.show()
+
+    def _submit(self) -> None:
+        self.submitted.emit(str(self.reason.currentData() or ""), self.note.toPlainText())
+
+
+class PharmacyPage(ScenarioPage):
+    def __init__(self, ctx: ScenarioContext) -> None:
+        super().__init__(ctx, "药店买药 · 医保电子凭证结算")
+        self.client = PharmacyClient(ctx.platform)
+        self.catalogue: Catalogue | None = None
+        self.applicant: Applicant | None = None
+        self.customer: Customer | None = None
+        self.basket = Basket()
+        self.split: Split | None = None
+        self.outcome: SettleOutcome | None = None
+        self.refund_outcome: RefundOutcome | None = None
+        self.receipt: Any = None  # the last prepared receipt
+        self.print_outcome: Any = None
+        self.refund_dialog: RefundDialog | None = None
+        self.log_entries: list[LogEntry] = []
+        self._settling = False
+        self._progress = _PrintProgress(self)
+        self._progress.changed.connect(self._print_progress)
+
+        self.card = CustomerCard()
+        self.card.hide()
+        self.layout_.addWidget(self.card)
+        self.stack = QStackedWidget()
+        self.layout_.addWidget(self.stack, 1)
+        self._build_waiting()
+        self._build_sale()
+        self._build_confirm()
+        self._build_done()
+        self._build_log()
+        self.stack.setCurrentWidget(self.waiting_view)
+        self._rx_widgets: dict[str, tuple[QCheckBox, QLineEdit]] = {}
+        # after the base class's offer of an earlier identification (queued first): the
+        # catalogue is read with the customer then, or alone here while the till waits
+        QTimer.singleShot(0, self._start)
+
+    def _start(self) -> None:
+        if self.applicant is None and self.catalogue is None:
+            self.load_catalogue()
+
+    # -- building -----------------------------------------------------------------------------
+
+    def _build_waiting(self) -> None:
+        self.waiting_view = QWidget()
+        lay = QVBoxLayout(self.waiting_view)
+        self.prompt = self.sign_in_prompt()
+        self.prompt.heading.setText("请顾客出示医保电子凭证二维码")
+        lay.addWidget(self.prompt)
+        hint = QLabel("顾客无需出示社保卡、无需输入密码。扫码后自动查询参保信息和个人账户余额。")
+        hint.setWordWrap(True)
+        hint.setStyleSheet("color: #52606d;")
+        lay.addWidget(hint)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.retry_catalogue_button = QPushButton("重新读取药品目录")
+        self.retry_catalogue_button.hide()
+        self.log_button = QPushButton("结算记录 · 退费 · 补打")
+        row.addWidget(self.retry_catalogue_button)
+        row.addWidget(self.log_button)
+        lay.addLayout(row)
+        lay.addStretch(1)
+        self.stack.addWidget(self.waiting_view)
+        self.retry_catalogue_button.clicked.connect(self.load_catalogue)
+        self.log_button.clicked.connect(self.show_log)
+
+    def _build_sale(self) -> None:
+        self.sale_view = QWidget()
+        lay = QHBoxLayout(self.sale_view)
+        lay.setContentsMargins(0, 0, 0, 0)
+        left = QGroupBox("查找药品")
+        ll = QVBoxLayout(left)
+        self.search_field = QLineEdit()
+        self.search_field.setPlaceholderText("药品名称 / 拼音首字母 / 扫描条码")
+        self.search_field.setClearButtonEnabled(True)
+        ll.addWidget(self.search_field)
+        self.results = QListWidget()
+        ll.addWidget(self.results, 1)
+        self.search_hint = QLabel("回车或双击加入购药清单")
+        self.search_hint.setStyleSheet("color: #52606d;")
+        self.search_hint.setWordWrap(True)
+        ll.addWidget(self.search_hint)
+        self.add_button = QPushButton("加入购药清单")
+        ll.addWidget(self.add_button)
+        left.setMaximumWidth(330)
+        lay.addWidget(left)
+
+        right = QGroupBox("购药清单")
+        rl = QVBoxLayout(right)
+        self.basket_table = _table(["药品", "类别", "单价", "数量", "金额", "处方核验", ""])
+        header = self.basket_table.horizontalHeader()
+        assert header is not None
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col, width in ((1, 74), (2, 70), (3, 70), (4, 80), (5, 210), (6, 64)):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+            self.basket_table.setColumnWidth(col, width)
+        self.basket_table.verticalHeader().setDefaultSectionSize(46)  # type: ignore[union-attr]
+        rl.addWidget(self.basket_table, 1)
+        self.problems_label = QLabel()
+        self.problems_label.setObjectName("FieldError")
+        self.problems_label.setWordWrap(True)
+        self.problems_label.hide()
+        rl.addWidget(self.problems_label)
+        bottom = QHBoxLayout()
+        self.total_label = QLabel()
+        self.total_label.setStyleSheet("font-size: 14pt; font-weight: bold;")
+        bottom.addWidget(self.total_label, 1)
+        self.cancel_sale_button = QPushButton("取消本单")
+        self.settle_button = primary_button("医保结算")
+        self.settle_button.setMinimumHeight(40)
+        bottom.addWidget(self.cancel_sale_button)
+        bottom.addWidget(self.settle_button)
+        rl.addLayout(bottom)
+        lay.addWidget(right, 1)
+        self.stack.addWidget(self.sale_view)
+
+        self.search_field.textChanged.connect(self._search)
+        self.search_field.returnPressed.connect(self._search_enter)
+        self.results.itemDoubleClicked.connect(lambda item: self._add_item(item))
+        self.add_button.clicked.connect(self._add_selected)
+        self.settle_button.clicked.connect(self.preview)
+        self.cancel_sale_button.clicked.connect(self.finish)
+
+    def _build_confirm(self) -> None:
+        self.confirm_view = QWidget()
+        lay = QVBoxLayout(self.confirm_view)
+        lay.setContentsMargins(0, 0, 0, 0)
+        box = QGroupBox("医保预结算 · 请顾客核对并确认支付")
+        bl = QVBoxLayout(box)
+        self.split_labels: dict[str, QLabel] = {}
+        grid = QGridLayout()
+        grid.setHorizontalSpacing(28)
+        for n, (key, text) in enumerate((("total", "合计"), ("fund", "统筹基金支付"),
+                                         ("account", "个人账户支付"), ("cash", "现金支付"),
+                                         ("balance", "支付后个人账户余额"))):
+            caption = QLabel(text)
+            caption.setStyleSheet("color: #52606d;")
+            value = QLabel()
+            value.setStyleSheet("font-size: 18pt; font-weight: bold;")
+            grid.addWidget(caption, 0, n)
+            grid.addWidget(value, 1, n)
+            self.split_labels[key] = value
+        bl.addLayout(grid)
+        self.split_note = QLabel()
+        self.split_note.setWordWrap(True)
+        bl.addWidget(self.split_note)
+        self.split_table = _table(["药品", "数量", "金额", "类别", "统筹支付", "先行自付", "自费"])
+        header = self.split_table.horizontalHeader()
+        assert header is not None
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        for col in range(1, 7):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        bl.addWidget(self.split_table, 1)
+        buttons = QHBoxLayout()
+        self.confirm_hint = QLabel("顾客确认后完成医保结算，个人账户即时扣款。")
+        self.confirm_hint.setWordWrap(True)
+        buttons.addWidget(self.confirm_hint, 1)
+        self.back_button = QPushButton("返回修改")
+        self.confirm_button = primary_button("顾客确认支付")
+        self.confirm_button.setMinimumHeight(40)
+        buttons.addWidget(self.back_button)
+        buttons.addWidget(self.confirm_button)
+        bl.addLayout(buttons)
+        lay.addWidget(box, 1)
+        self.stack.addWidget(self.confirm_view)
+        self.back_button.clicked.connect(self._back_to_basket)
+        self.confirm_button.clicked.connect(self.confirm)
+
+    def _build_done(self) -> None:
+        self.done_view = QWidget()
+        lay = QVBoxLayout(self.done_view)
+        lay.setContentsMargins(0, 0, 0, 0)
+        box = QGroupBox("结算完成")
+        bl = QVBoxLayout(box)
+        self.done_title = QLabel()
+        self.done_title.setStyleSheet("font-size: 18pt; font-weight: bold; color: #1b5e20;")
+        bl.addWidget(self.done_title)
+        self.done_body = QLabel()
+        self.done_body.setWordWrap(True)
+        self.done_body.setStyleSheet("font-size: 13pt;")
+        self.done_body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        bl.addWidget(self.done_body)
+        self.receipt_label = QLabel()
+        self.receipt_label.setWordWrap(True)
+        bl.addWidget(self.receipt_label)
+        bl.addStretch(1)
+        buttons = QHBoxLayout()
+        self.continue_print_button = primary_button("已装纸，继续打印")
+        self.continue_print_button.hide()
+        self.reprint_button = QPushButton("补打小票")
+        self.refund_button = QPushButton("退费")
+        self.done_log_button = QPushButton("结算记录")
+        self.next_button = primary_button("下一位顾客")
+        self.next_button.setMinimumHeight(40)
+        for b in (self.continue_print_button, self.reprint_button, self.refund_button,
+                  self.done_log_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.next_button)
+        bl.addLayout(buttons)
+        lay.addWidget(box, 1)
+        self.stack.addWidget(self.done_view)
+        self.continue_print_button.clicked.connect(self.continue_printing)
+        self.reprint_button.clicked.connect(self.reprint_receipt)
+        self.refund_button.clicked.connect(self._refund_current)
+        self.done_log_button.clicked.connect(self.show_log)
+        self.next_button.clicked.connect(self.finish)
+
+    def _build_log(self) -> None:
+        self.log_view = QWidget()
+        lay = QVBoxLayout(self.log_view)
+        lay.setContentsMargins(0, 0, 0, 0)
+        box = QGroupBox("本收银台结算记录")
+        bl = QVBoxLayout(box)
+        self.log_table = _table(["时间", "结算单号", "顾客", "金额", "状态"])
+        header = self.log_table.horizontalHeader()
+        assert header is not None
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        for col in (0, 2, 3, 4):
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+        bl.addWidget(self.log_table, 1)
+        buttons = QHBoxLayout()
+        self.log_refund_button = QPushButton("退费")
+        self.log_reprint_button = QPushButton("补打小票")
+        self.log_confirm_button = QPushButton("查询结算结果")
+        self.log_refresh_button = QPushButton("刷新")
+        self.log_back_button = QPushButton("返回")
+        for b in (self.log_refund_button, self.log_reprint_button, self.log_confirm_button,
+                  self.log_refresh_button):
+            buttons.addWidget(b)
+        buttons.addStretch(1)
+        buttons.addWidget(self.log_back_button)
+        bl.addLayout(buttons)
+        lay.addWidget(box, 1)
+        self.stack.addWidget(self.log_view)
+        self.log_table.itemSelectionChanged.connect(self._log_selection)
+        self.log_refund_button.clicked.connect(self._refund_selected)
+        self.log_reprint_button.clicked.connect(self._reprint_selected)
+        self.log_confirm_button.clicked.connect(self._confirm_selected)
+        self.log_refresh_button.clicked.connect(self.show_log)
+        self.log_back_button.clicked.connect(self._leave_log)
+
+    # -- catalogue and customer -------------------------------------------------------------
+
+    def load_catalogue(self) -> None:
+        def done(catalogue: Catalogue) -> None:
+            self.catalogue = catalogue
+            self.retry_catalogue_button.hide()
+            self._search(self.search_field.text())
+
+        def failed(exc: BaseException) -> None:
+            self.retry_catalogue_button.show()
+            self.notice.show_message(error_message(exc), "error")
+
+        self.run_busy("正在读取药品目录…", self.client.catalogue, done, on_error=failed)
+
+    def applicant_ready(self, applicant: Applicant) -> None:
+        """The customer showed their e-voucher (GUI thread): look them up."""
+        self.applicant = applicant
+        self.card.show_waiting(applicant)
+        self.card.show()
+
+        def work() -> tuple[Customer, Catalogue]:
+            catalogue = self.catalogue or self.client.catalogue()
+            return self.client.customer(applicant), catalogue
+
+        def done(result: tuple[Customer, Catalogue]) -> None:
+            self.customer, self.catalogue = result
+            self.card.show_customer(self.customer)
+            refusal = self.customer.refusal
+            if refusal:
+                self.notice.show_message(refusal, "error")
+            else:
+                self.notice.clear_message()
+            self._show_sale()
+
+        def failed(exc: BaseException) -> None:
+            self.card.status.setText("参保信息查询失败")
+            self.notice.show_message(error_message(exc), "error")
+            self.retry_customer_button_visible(True)
+
+        self.run_busy("正在查询参保信息…", work, done, on_error=failed)
+
+    def retry_customer_button_visible(self, visible: bool) -> None:
+        """After a failed look-up the retry is the catalogue button's row: keep it simple."""
+        self.retry_catalogue_button.setText("重新查询参保信息" if visible else "重新读取药品目录")
+        self.retry_catalogue_button.setVisible(visible)
+        if visible:
+            self.retry_catalogue_button.clicked.disconnect()
+            self.retry_catalogue_button.clicked.connect(self._retry_customer)
+
+    def _retry_customer(self) -> None:
+        self.retry_catalogue_button.clicked.disconnect()
+        self.retry_catalogue_button.clicked.connect(self.load_catalogue)
+        self.retry_catalogue_button.hide()
+        if self.applicant is not None:
+            self.applicant_ready(self.applicant)
+
+    # -- basket -------------------------------------------------------------------------------
+
+    def _show_sale(self) -> None:
+        self.stack.setCurrentWidget(self.sale_view)
+        can = self.customer is not None and self.customer.can_settle
+        self.settle_button.setEnabled(can)
+        self._refresh_basket()
+        self.search_field.setFocus()
+
+    def _search(self, text: str) -> None:
+        self.results.clear()
+        if self.catalogue is None:
+            return
+        if looks_like_code_payload(text):
+            self.search_hint.setText("这是二维码内容，不是药品条码。请先完成本单，"
+                                     "下一位顾客再扫医保码。")
+            return
+        self.search_hint.setText("回车或双击加入购药清单")
+        drugs = self.catalogue.search(text) if text.strip() else list(self.catalogue.drugs)
+        for drug in drugs:
+            rx = "　处方药" if drug.rx else ""
+            item = QListWidgetItem(f"{drug.name}　{drug.spec}\n"
+                                   f"¥{yuan(drug.price_fen)}/{drug.unit}　"
+                                   f"{drug.category_label}{rx}")
+            item.setData(Qt.ItemDataRole.UserRole, drug.code)
+            self.results.addItem(item)
+        if self.results.count():
+            self.results.setCurrentRow(0)
+
+    def _search_enter(self) -> None:
+        text = self.search_field.text().strip()
+        if self.catalogue is None or not text:
+            return
+        if looks_like_code_payload(text):
+            self.search_field.clear()
+            self.notice.show_message("扫到的是二维码，不是药品条码：请先完成或取消本单，"
+                                     "再为下一位顾客扫医保码。", "error")
+            return
+        found = self.catalogue.search(text)
+        exact = self.catalogue.by_barcode(text) or self.catalogue.by_code(text)
+        if exact is not None or len(found) == 1:
+            self.add_drug(exact or found[0])
+            self.search_field.clear()
+        elif not found:
+            self.notice.show_message(f"未找到“{text}”：请核对药品名称、拼音首字母或条码", "error")
+        else:
+            self._add_selected()
+
+    def _add_item(self, item: QListWidgetItem | None) -> None:
+        if item is None or self.catalogue is None:
+            return
+        drug = self.catalogue.by_code(str(item.data(Qt.ItemDataRole.UserRole)))
+        if drug is not None:
+            self.add_drug(drug)
+            self.search_field.clear()
+            self.search_field.setFocus()
+
+    def _add_selected(self) -> None:
+        self._add_item(self.results.currentItem())
+
+    def add_drug(self, drug: Drug, qty: int = 1) -> None:
+        if self._settling:
+            return
+        try:
+            self.basket.add(drug, qty)
+        except BasketError as exc:
+            self.notice.show_message(exc.message, "error")
+            return
+        if self.notice.isVisible() and (self.customer is None or self.customer.can_settle):
+            self.notice.clear_message()
+        self._refresh_basket()
+
+    def remove_drug(self, code: str) -> None:
+        if self._settling:
+            return
+        self.basket.remove(code)
+        self._refresh_basket()
+
+    def _refresh_basket(self) -> None:
+        table = self.basket_table
+        table.setRowCount(0)  # drops the old rows' widgets
+        table.setRowCount(len(self.basket.lines))
+        self._rx_widgets = {}
+        for row, line in enumerate(self.basket.lines):
+            drug = line.drug
+            table.setItem(row, 0, _item(f"{drug.name}　{drug.spec}"))
+            table.setItem(row, 1, _item(CATEGORY_LABELS.get(drug.category, drug.category)))
+            table.setItem(row, 2, _item(yuan(drug.price_fen), right=True))
+            qty = QSpinBox()
+            qty.setRange(1, 99)
+            qty.setValue(line.qty)
+            qty.setSuffix(drug.unit)
+            qty.setObjectName(f"qty:{drug.code}")
+            qty.valueChanged.connect(lambda v, c=drug.code: self._qty_changed(c, v))
+            table.setCellWidget(row, 3, qty)
+            table.setItem(row, 4, _item(yuan(line.amount_fen), right=True))
+            if drug.rx:
+                cell = QWidget()
+                cl = QHBoxLayout(cell)
+                cl.setContentsMargins(4, 0, 4, 0)
+                tick = QCheckBox("已核验")
+                tick.setObjectName(f"rx_checked:{drug.code}")
+                tick.setChecked(line.rx_checked)
+                number = QLineEdit(line.rx_no)
+                number.setObjectName(f"rx_no:{drug.code}")
+                number.setPlaceholderText("处方编号")
+                tick.toggled.connect(lambda _v, c=drug.code: self._rx_changed(c))
+                number.textChanged.connect(lambda _t, c=drug.code: self._rx_changed(c))
+                cl.addWidget(tick)
+                cl.addWidget(number, 1)
+                table.setCellWidget(row, 5, cell)
+                self._rx_widgets[drug.code] = (tick, number)
+            else:
+                table.setItem(row, 5, _item("非处方药"))
+            remove = QPushButton("删除")
+            remove.setObjectName(f"remove:{drug.code}")
+            remove.clicked.connect(lambda _c=False, c=drug.code: self.remove_drug(c))
+            table.setCellWidget(row, 6, remove)
+        self._refresh_totals()
+
+    def _qty_changed(self, code: str, value: int) -> None:
+        self.basket.set_qty(code, value)
+        line = self.basket.line(code)
+        row = next((i for i, ln in enumerate(self.basket.lines) if ln.drug.code == code), None)
+        if line is not None and row is not None:
+            self.basket_table.setItem(row, 4, _item(yuan(line.amount_fen), right=True))
+        self._refresh_totals()
+
+    def _rx_changed(self, code: str) -> None:
+        widgets = self._rx_widgets.get(code)
+        if widgets is not None:
+            self.basket.set_prescription(code, widgets[0].isChecked(), widgets[1].text())
+        self.problems_label.hide()
+
+    def _refresh_totals(self) -> None:
+        packs, total = totals(self.basket.lines)
+        self.total_label.setText(f"共 {len(self.basket)} 种 {packs} 件　合计 ¥{yuan(total)}")
+        self.problems_label.hide()
+
+    def rx_fields(self, code: str) -> tuple[QCheckBox | None, QLineEdit | None]:
+        """The prescription tick and number of a basket line (tests, screenshots)."""
+        tick, number = self._rx_widgets.get(code, (None, None))
+        return tick, number
+
+    # -- pre-settlement and settlement ----------------------------------------------------
+
+    def preview(self) -> None:
+        customer = self.customer
+        if customer is None or not customer.can_settle or self._settling:
+            return
+        problems = self.basket.problems()
+        if problems:
+            self.problems_label.setText("\n".join(problems.values()))
+            self.problems_label.show()
+            return
+        self.notice.clear_message()
+
+        def done(split: Split) -> None:
+            self.split = split
+            self._show_split(split)
+
+        self.run_busy("正在医保预结算…", lambda: self.client.preview(customer, self.basket),
+                      done)
+
+    def _show_split(self, split: Split) -> None:
+        labels = self.split_labels
+        labels["total"].setText(f"¥{yuan(split.total_fen)}")
+        labels["fund"].setText(yuan(split.fund_fen))
+        labels["account"].setText(yuan(split.account_fen))
+        labels["cash"].setText(yuan(split.cash_fen))
+        has_account = self.customer is not None and self.customer.has_account
+        labels["balance"].setText(yuan(split.balance_after_fen) if has_account else "—")
+        notes = [f"处方药凭处方由统筹基金按 {split.fund_ratio_pct}% 支付政策范围内费用；"
+                 "乙类药品个人先行自付 10%；丙类（目录外）药品自费。"]
+        if split.account_short_fen:
+            notes.append(f"<span style='color:#c62828'>个人账户余额不足："
+                         f"{yuan(split.account_short_fen)} 元转为现金支付。</span>")
+        self.split_note.setText("<br>".join(notes))
+        table = self.split_table
+        table.setRowCount(len(split.lines))
+        for row, ln in enumerate(split.lines):
+            values = [f"{ln.name}　{ln.spec}", f"{ln.qty}{ln.unit}", yuan(ln.amount_fen),
+                      CATEGORY_LABELS.get(ln.category, ln.category), yuan(ln.fund_fen),
+                      yuan(ln.self_pay_first_fen), yuan(ln.out_of_scope_fen)]
+            for col, value in enumerate(values):
+                table.setItem(row, col, _item(value, right=col in (2, 4, 5, 6)))
+        self.confirm_button.setText("顾客确认支付")
+        self.confirm_button.setEnabled(True)
+        self.back_button.setEnabled(True)
+        self.stack.setCurrentWidget(self.confirm_view)
+
+    def _back_to_basket(self) -> None:
+        if not self._settling:
+            self.stack.setCurrentWidget(self.sale_view)
+
+    def confirm(self) -> None:
+        """The customer confirmed the split: settle (once, whatever is clicked meanwhile)."""
+        customer = self.customer
+        if customer is None or self._settling:
+            return
+        self._settling = True
+        self.confirm_button.setEnabled(False)
+        self.back_button.setEnabled(False)
+        key = self.basket.ensure_key()  # made before the first try, kept until success
+        lines, total = self.basket.request_lines(), self.basket.total_fen
+
+        def failed(exc: BaseException) -> None:
+            self._settling = False
+            self.confirm_button.setEnabled(True)
+            self.back_button.setEnabled(True)
+            self.confirm_button.setText("重新结算")
+            kind = "offline" if isinstance(exc, PharmacyUnavailable) else "error"
+            self.notice.show_message(error_message(exc), kind)
+
+        self.run_busy("正在医保结算，请稍候…",
+                      lambda: settle(self.ctx, self.client, customer, lines, total, key),
+                      self._settled, on_error=failed, cancellable=False)
+
+    def _settled(self, outcome: SettleOutcome) -> None:
+        self._settling = False
+        self.outcome = outcome
+        self.basket.clear()
+        s = outcome.settlement
+        split = s.split
+        self.notice.clear_message()
+        if outcome.earlier:
+            self.notice.show_message("平台确认：本单此前的一次结算已经成功（结算结果在网络中断时未能"
+                                     "返回），以下为该次结算，未重复扣费。请核对购药清单。")
+        elif s.duplicate:
+            self.notice.show_message("平台确认本单已结算（上次结算的结果未能及时返回），未重复扣费。")
+        has_account = self.customer is not None and self.customer.has_account
+        self.done_title.setText("医保结算成功")
+        parts = [f"结算单号：{s.settlement_id}",
+                 f"结算时间：{s.settled_at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}",
+                 f"合计 ¥{yuan(split.total_fen)}　统筹基金 {yuan(split.fund_fen)}　"
+                 f"个人账户 {yuan(split.account_fen)}　"
+                 f"<b>现金 {yuan(split.cash_fen)}</b>"]
+        if has_account:
+            parts.append(f"个人账户余额：¥{yuan(split.balance_after_fen)}")
+        if split.account_short_fen:
+            parts.append(f"个人账户余额不足，{yuan(split.account_short_fen)} 元已转为现金支付。")
+        if split.cash_fen:
+            parts.append(f"<span style='color:#8a1c1c'>请收取现金 ¥{yuan(split.cash_fen)}</span>")
+        self.done_body.setText("<br>".join(parts))
+        self.refund_button.setEnabled(True)
+        if self.customer is not None and self.customer.has_account:
+            self.card.balance.setText(f"个人账户余额：¥{yuan(split.balance_after_fen)}")
+        self.stack.setCurrentWidget(self.done_view)
+        self.print_settlement_receipt(outcome.record)
+
+    # -- receipts -----------------------------------------------------------------------------
+
+    def _pharmacy(self, data: dict[str, Any]) -> Any:
+        return pharmacy_of(data, self.catalogue.pharmacy if self.catalogue else None)
+
+    def print_settlement_receipt(self, data: dict[str, Any], *, reprint: bool = False) -> None:
+        receipt = settlement_receipt(data, self._pharmacy(data), reprint=reprint)
+        holder = str(data.get("customer", {}).get("holder_id") or "") or None
+        self._print(RECEIPT_TEMPLATE, receipt, receipt.settlement_id, holder,
+                    "药店购药医保结算", "结算小票")
+
+    def print_refund_receipt(self, data: dict[str, Any]) -> None:
+        receipt = refund_receipt(data, self._pharmacy(data))
+        holder = str(data.get("customer", {}).get("holder_id") or "") or None
+        self._print(REFUND_TEMPLATE, receipt, receipt.settlement_id, holder,
+                    "药店购药医保退费", "退费凭条")
+
+    def _print(self, template: str, receipt: Any, case: str, holder: str | None,
+               purpose: str, what: str) -> None:
+        printing = self.ctx.printing
+        emit = self._progress.changed.emit
+
+        def work() -> tuple[Any, Any]:
+            prepared = printing.prepare(template, receipt, purpose=purpose, case_number=case,
+                                        holder_id=holder)
+            outcome = printing.print(prepared, on_update=emit,
+                                     until=lambda s: s.needs_attention)
+            return prepared, outcome
+
+        def failed(exc: BaseException) -> None:
+            self.receipt_label.setText(f"{what}未打印：{error_message(exc)}（结算已完成，"
+                                       "排除故障后点“补打小票”）")
+            self.notice.show_message(f"{what}未打印：{error_message(exc)}", "error")
+
+        self.receipt_label.setText(f"正在打印{what}…")
+        self.run_busy(f"正在打印{what}…", work, lambda r: self._printed(r, what),
+                      on_error=failed, cancellable=False)
+
+    def _print_progress(self, status: Any) -> None:
+        if self.busy.isVisible():
+            self.busy.label.setText(status.text)
+
+    def _printed(self, result: tuple[Any, Any], what: str) -> None:
+        self.receipt, self.print_outcome = result
+        outcome = self.print_outcome
+        code = self.receipt.stamp.display_code
+        if outcome.status.needs_attention:
+            self.receipt_label.setText(f"{what}：{outcome.text}。请处理后点“已装纸，继续打印”。")
+            self.notice.show_message(f"小票打印机：{outcome.text}（结算已完成，小票等待打印）",
+                                     "error")
+            self.continue_print_button.show()
+            return
+        self.continue_print_button.hide()
+        if outcome.destination == "file":
+            self.receipt_label.setText(f"未配置小票打印机，{what}已保存为 PDF（验证码 {code}）："
+                                       f"{self.receipt.path}")
+        else:
+            self.receipt_label.setText(f"{what}：{outcome.text}（验证码 {code}）")
+            if outcome.status.state.value != "completed":
+                self.notice.show_message(f"{what}：{outcome.text}", "error")
+
+    def continue_printing(self) -> None:
+        """Paper is back: follow the waiting job to its end (printed once)."""
+        prepared, outcome = self.receipt, self.print_outcome
+        if prepared is None or outcome is None:
+            return
+        cancelled = threading.Event()
+        emit = self._progress.changed.emit
+        self.continue_print_button.hide()
+        self.notice.clear_message()
+
+        def work() -> tuple[Any, Any]:
+            return prepared, self.ctx.printing.follow(prepared, outcome, on_update=emit,
+                                                      timeout_s=60, cancelled=cancelled)
+
+        self.run_busy("正在打印…", work, lambda r: self._printed(r, "小票"),
+                      on_cancel=cancelled.set)
+
+    def reprint_receipt(self) -> None:
+        if self.outcome is not None:
+            self.print_settlement_receipt(self.outcome.record, reprint=True)
+
+    # -- refunds ------------------------------------------------------------------------------
+
+    def _refund_current(self) -> None:
+        if self.outcome is not None:
+            self.open_refund(self.outcome.settlement.settlement_id)
+
+    def open_refund(self, settlement_id: str) -> None:
+        """Show the refund dialog for a settlement of this till's log."""
+
+        def loaded(rec: Any) -> None:
+            if rec is None:
+                self.notice.show_message("本机结算记录中没有该结算单号，不能退费", "error")
+                return
+            s, c = rec.data["settlement"], rec.data.get("customer", {})
+            entry = {"settlement_id": rec.key, "settled_at": str(s["settled_at"])[:16]
+                     .replace("T", " "), "customer": mask_name(str(c.get("name", ""))),
+                     "masked_id": mask_id_number(str(c.get("holder_id", ""))),
+                     "total_fen": int(s["total_fen"]), "fund_fen": int(s["fund_fen"]),
+                     "account_fen": int(s["account_fen"]), "cash_fen": int(s["cash_fen"])}
+            reasons = (self.catalogue.refund_reasons if self.catalogue and
+                       self.catalogue.refund_reasons else DEFAULT_REFUND_REASONS)
+            dialog = RefundDialog(self, entry, reasons)
+            self.refund_dialog = dialog
+            dialog.submitted.connect(lambda code, note: self._refund_submitted(
+                dialog, rec.key, reasons, code, note))
+            dialog.open()
+
+        self.run_busy("正在读取结算记录…", lambda: self.ctx.records.get(SETTLEMENT,
+                                                                     settlement_id), loaded)
+
+    def _refund_submitted(self, dialog: RefundDialog, sid: str, reasons: dict[str, str],
+                          code: str, note: str) -> None:
+        try:
+            check_refund_reason(reasons, code, note)
+        except PharmacyError as exc:
+            dialog.show_error(exc.message)
+            return
+        dialog.accept()
+
+        def done(result: RefundOutcome) -> None:
+            self.refund_outcome = result
+            r = result.refund
+            self.notice.show_message(
+                f"退费成功：退费单号 {r.refund_id}，退回统筹基金 {yuan(r.fund_fen)} 元、"
+                f"个人账户 {yuan(r.account_fen)} 元，退还现金 {yuan(r.cash_fen)} 元。")
+            if self.outcome is not None and self.outcome.settlement.settlement_id == sid:
+                self.refund_button.setEnabled(False)
+                self.done_title.setText("已退费")
+                self.done_title.setStyleSheet("font-size: 18pt; font-weight: bold;"
+                                              " color: #8a1c1c;")
+            if self.stack.currentWidget() is self.log_view:
+                self.show_log()
+            self.print_refund_receipt(result.record)
+
+        def failed(exc: BaseException) -> None:
+            kind = "offline" if isinstance(exc, PharmacyUnavailable) else "error"
+            self.notice.show_message(error_message(exc), kind)
+            if self.stack.currentWidget() is self.log_view:
+                self.show_log()
+
+        self.run_busy("正在办理退费…",
+                      lambda: refund(self.ctx, self.client, sid, code, note), done,
+                      on_error=failed, cancellable=False)
+
+    # -- the till's log -------------------------------------------------------------------
+
+    def show_log(self) -> None:
+        def done(entries: list[LogEntry]) -> None:
+            self.log_entries = entries
+            table = self.log_table
+            table.setRowCount(len(entries))
+            for row, e in enumerate(entries):
+                when = e.at.astimezone(CHINA_TZ) if e.at.tzinfo else e.at
+                ident = e.key if e.kind == SETTLEMENT else "（结算结果待确认）"
+                for col, value in enumerate((f"{when:%m-%d %H:%M}", ident, e.masked_name,
+                                             yuan(e.total_fen), e.state_label)):
+                    table.setItem(row, col, _item(value, right=col == 3))
+            self._log_selection()
+            self.stack.setCurrentWidget(self.log_view)
+
+        self.run_busy("正在读取结算记录…", lambda: settlement_log(self.ctx), done)
+
+    def _selected_entry(self) -> LogEntry | None:
+        row = self.log_table.currentRow()
+        rows = self.log_table.selectionModel()
+        if rows is None or not rows.hasSelection() or not 0 <= row < len(self.log_entries):
+            return None
+        return self.log_entries[row]
+
+    def _log_selection(self) -> None:
+        e = self._selected_entry()
+        self.log_refund_button.setEnabled(e is not None and e.kind == SETTLEMENT
+                                          and e.state != "refunded")
+        self.log_reprint_button.setEnabled(e is not None and e.kind == SETTLEMENT)
+        self.log_confirm_button.setEnabled(e is not None and e.kind == ATTEMPT)
+
+    def select_log_entry(self, key: str) -> None:
+        for row, e in enumerate(self.log_entries):
+            if e.key == key:
+                self.log_table.selectRow(row)
+                return
+
+    def _refund_selected(self) -> None:
+        e = self._selected_entry()
+        if e is not None and e.kind == SETTLEMENT:
+            self.open_refund(e.key)
+
+    def _reprint_selected(self) -> None:
+        e = self._selected_entry()
+        if e is None or e.kind != SETTLEMENT:
+            return
+
+        def loaded(rec: Any) -> None:
+            if rec is None:
+                return
+            if rec.state == "refunded" and rec.data.get("refund"):
+                self.print_refund_receipt(rec.data)
+            else:
+                self.print_settlement_receipt(rec.data, reprint=True)
+
+        self.run_busy("正在读取结算记录…",
+                      lambda: self.ctx.records.get(SETTLEMENT, e.key), loaded)
+
+    def _confirm_selected(self) -> None:
+        e = self._selected_entry()
+        if e is None or e.kind != ATTEMPT:
+            return
+
+        def done(found: Any) -> None:
+            if found is None:
+                self.notice.show_message("平台确认：该次结算未成功，未扣费。")
+            else:
+                self.notice.show_message(f"平台确认：该次结算已成功，结算单号 "
+                                         f"{found.settlement_id}，已记入结算记录。")
+            self.show_log()
+
+        self.run_busy("正在向医保信息平台查询结算结果…",
+                      lambda: confirm_attempt(self.ctx, self.client, e.key), done)
+
+    def _leave_log(self) -> None:
+        if self.outcome is not None:
+            self.stack.setCurrentWidget(self.done_view)
+        elif self.customer is not None:
+            self._show_sale()
+        else:
+            self.stack.setCurrentWidget(self.waiting_view)
+
+    # -- the end --------------------------------------------------------------------------
+
+    def finish(self) -> None:
+        """下一位顾客 / 取消本单: the customer's session ends (this page with it)."""
+        if self._settling:
+            return
+        self.basket.clear()
+        self.ctx.sessions.end("finished")
+
