@@ -229,7 +229,7 @@ def _build_catalogue() -> dict[str, Drug]:
         tcm = group.startswith("Z")
         code = f"{'Z' if tcm else 'X'}{group}{'C' if tcm else 'A'}{n:03d}A{n * 37 % 1000:03d}" \
                f"0101{n:05d}"
-        barcode = ean13(f"69{(n * 7919) % 10**10:010d}")
+        barcode = ean13(f"69{(n * 7919 * 104729 + 3571) % 10**10:010d}")
         out[code] = Drug(code, name, spec, form, unit, maker, price, cat, rx, barcode, initials)
     return out
 
@@ -525,9 +525,9 @@ class PharmacyPlatform:
                 return self._json({**seen[1], "duplicate": True})
             settlement = self._own(req, req.params["sid"])
             if settlement["status"] == "refunded":
+                when = settlement["refund"]["refunded_at"][:16].replace("T", " ")
                 raise self._error(409, "already_refunded",
-                                  f"该结算已于 {settlement['refund']['refunded_at'][:16]} 退费，"
-                                  "不能重复退费")
+                                  f"该结算已于 {when} 退费，不能重复退费")
             holder_id = settlement["holder_id"]
             now = self._now()
             with accounts.lock:

@@ -12,7 +12,9 @@ import logging
 import threading
 from typing import Any
 
-from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSize, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QImage, QPainter, QPixmap
+from PyQt6.QtPdf import QPdfDocument
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -29,6 +31,7 @@ from PyQt6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QStackedWidget,
     QTableWidget,
@@ -71,6 +74,7 @@ from workstation.api.ui import ScenarioPage, error_message, primary_button
 
 log = logging.getLogger(__name__)
 
+RECEIPT_PX = 250  # the receipt's picture on the done page
 DEFAULT_REFUND_REASONS = {
     "returned": "顾客退药（药品未拆封）",
     "wrong_charge": "收费错误",
@@ -109,6 +113,45 @@ def _table(headers: list[str]) -> QTableWidget:
         vertical.setVisible(False)
         vertical.setDefaultSectionSize(40)
     return table
+
+
+def _amount_grid(fields: tuple[tuple[str, str], ...], columns: int = 5
+                 ) -> tuple[QGridLayout, dict[str, QLabel]]:
+    """Large amounts under small captions (the split, the settled amounts)."""
+    grid = QGridLayout()
+    grid.setHorizontalSpacing(28)
+    labels: dict[str, QLabel] = {}
+    for n, (key, text) in enumerate(fields):
+        row, col = divmod(n, columns)
+        caption = QLabel(text)
+        caption.setStyleSheet("color: #52606d;")
+        value = QLabel()
+        value.setStyleSheet("font-size: 18pt; font-weight: bold;")
+        grid.addWidget(caption, row * 2, col)
+        grid.addWidget(value, row * 2 + 1, col)
+        labels[key] = value
+    return grid, labels
+
+
+def pdf_picture(pdf: bytes, width: int) -> QPixmap | None:
+    """The first page of a PDF as a picture ``width`` pixels wide (white background)."""
+    data = QByteArray(pdf)
+    buffer = QBuffer(data)
+    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
+    document = QPdfDocument(None)
+    document.load(buffer)
+    if document.pageCount() < 1:
+        return None
+    size = document.pagePointSize(0)
+    height = round(width * size.height() / max(1.0, size.width()))
+    image = document.render(0, QSize(width, height))
+    canvas = QImage(image.size(), QImage.Format.Format_RGB32)
+    canvas.fill(Qt.GlobalColor.white)
+    painter = QPainter(canvas)
+    painter.drawImage(0, 0, image)
+    painter.end()
+    document.close()
+    return QPixmap.fromImage(canvas)
 
 
 class CustomerCard(QFrame):
@@ -271,7 +314,9 @@ class PharmacyPage(ScenarioPage):
         self.prompt = self.sign_in_prompt()
         self.prompt.heading.setText("请顾客出示医保电子凭证二维码")
         lay.addWidget(self.prompt)
-        hint = QLabel("顾客无需出示社保卡、无需输入密码。扫码后自动查询参保信息和个人账户余额。")
+        hint = QLabel("支持湖北医疗保障公众号、我的医保凭证小程序、支付宝、国家医保服务平台App "
+                      "出示的医保电子凭证。顾客无需出示社保卡、无需输入密码；扫码后自动查询"
+                      "参保信息和个人账户余额。")
         hint.setWordWrap(True)
         hint.setStyleSheet("color: #52606d;")
         lay.addWidget(hint)
@@ -306,19 +351,19 @@ class PharmacyPage(ScenarioPage):
         ll.addWidget(self.search_hint)
         self.add_button = QPushButton("加入购药清单")
         ll.addWidget(self.add_button)
-        left.setMaximumWidth(330)
+        left.setMaximumWidth(300)
         lay.addWidget(left)
 
         right = QGroupBox("购药清单")
         rl = QVBoxLayout(right)
-        self.basket_table = _table(["药品", "类别", "单价", "数量", "金额", "处方核验", ""])
+        self.basket_table = _table(["药品", "单价", "数量", "金额", "处方核验", ""])
         header = self.basket_table.horizontalHeader()
         assert header is not None
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 74), (2, 70), (3, 70), (4, 80), (5, 210), (6, 64)):
+        for col, width in ((1, 60), (2, 78), (3, 68), (4, 200), (5, 58)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
             self.basket_table.setColumnWidth(col, width)
-        self.basket_table.verticalHeader().setDefaultSectionSize(46)  # type: ignore[union-attr]
+        self.basket_table.verticalHeader().setDefaultSectionSize(52)  # type: ignore[union-attr]
         rl.addWidget(self.basket_table, 1)
         self.problems_label = QLabel()
         self.problems_label.setObjectName("FieldError")
@@ -351,19 +396,9 @@ class PharmacyPage(ScenarioPage):
         lay.setContentsMargins(0, 0, 0, 0)
         box = QGroupBox("医保预结算 · 请顾客核对并确认支付")
         bl = QVBoxLayout(box)
-        self.split_labels: dict[str, QLabel] = {}
-        grid = QGridLayout()
-        grid.setHorizontalSpacing(28)
-        for n, (key, text) in enumerate((("total", "合计"), ("fund", "统筹基金支付"),
-                                         ("account", "个人账户支付"), ("cash", "现金支付"),
-                                         ("balance", "支付后个人账户余额"))):
-            caption = QLabel(text)
-            caption.setStyleSheet("color: #52606d;")
-            value = QLabel()
-            value.setStyleSheet("font-size: 18pt; font-weight: bold;")
-            grid.addWidget(caption, 0, n)
-            grid.addWidget(value, 1, n)
-            self.split_labels[key] = value
+        grid, self.split_labels = _amount_grid((("total", "合计"), ("fund", "统筹基金支付"),
+                                                ("account", "个人账户支付"), ("cash", "现金支付"),
+                                                ("balance", "支付后个人账户余额")))
         bl.addLayout(grid)
         self.split_note = QLabel()
         self.split_note.setWordWrap(True)
@@ -373,7 +408,10 @@ class PharmacyPage(ScenarioPage):
         assert header is not None
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
         for col in range(1, 7):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.ResizeToContents)
+            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
+            self.split_table.setColumnWidth(col, 76)
+        self.split_table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
+        self.split_table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         bl.addWidget(self.split_table, 1)
         buttons = QHBoxLayout()
         self.confirm_hint = QLabel("顾客确认后完成医保结算，个人账户即时扣款。")
@@ -392,7 +430,7 @@ class PharmacyPage(ScenarioPage):
 
     def _build_done(self) -> None:
         self.done_view = QWidget()
-        lay = QVBoxLayout(self.done_view)
+        lay = QHBoxLayout(self.done_view)
         lay.setContentsMargins(0, 0, 0, 0)
         box = QGroupBox("结算完成")
         bl = QVBoxLayout(box)
@@ -401,14 +439,22 @@ class PharmacyPage(ScenarioPage):
         bl.addWidget(self.done_title)
         self.done_body = QLabel()
         self.done_body.setWordWrap(True)
-        self.done_body.setStyleSheet("font-size: 13pt;")
         self.done_body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         bl.addWidget(self.done_body)
+        grid, self.done_labels = _amount_grid((("total", "合计"), ("fund", "统筹基金支付"),
+                                               ("account", "个人账户支付"), ("cash", "现金支付"),
+                                               ("balance", "个人账户余额")), columns=3)
+        bl.addLayout(grid)
+        self.cash_prompt = QLabel()
+        self.cash_prompt.setWordWrap(True)
+        self.cash_prompt.setStyleSheet("font-size: 14pt; font-weight: bold; color: #8a1c1c;")
+        bl.addWidget(self.cash_prompt)
         self.receipt_label = QLabel()
         self.receipt_label.setWordWrap(True)
+        self.receipt_label.setStyleSheet("color: #52606d;")
         bl.addWidget(self.receipt_label)
         bl.addStretch(1)
-        buttons = QHBoxLayout()
+        buttons = QGridLayout()
         self.continue_print_button = primary_button("已装纸，继续打印")
         self.continue_print_button.hide()
         self.reprint_button = QPushButton("补打小票")
@@ -416,13 +462,25 @@ class PharmacyPage(ScenarioPage):
         self.done_log_button = QPushButton("结算记录")
         self.next_button = primary_button("下一位顾客")
         self.next_button.setMinimumHeight(40)
-        for b in (self.continue_print_button, self.reprint_button, self.refund_button,
-                  self.done_log_button):
-            buttons.addWidget(b)
-        buttons.addStretch(1)
-        buttons.addWidget(self.next_button)
+        buttons.addWidget(self.continue_print_button, 0, 0, 1, 3)
+        buttons.addWidget(self.reprint_button, 1, 0)
+        buttons.addWidget(self.refund_button, 1, 1)
+        buttons.addWidget(self.done_log_button, 1, 2)
+        buttons.addWidget(self.next_button, 2, 0, 1, 3)
         bl.addLayout(buttons)
         lay.addWidget(box, 1)
+        shown = QGroupBox("小票")
+        sl = QVBoxLayout(shown)
+        self.receipt_image = QLabel("正在生成小票…")
+        self.receipt_image.setAlignment(Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop)
+        self.receipt_image.setStyleSheet("background: white;")
+        scroll = QScrollArea()
+        scroll.setWidget(self.receipt_image)
+        scroll.setWidgetResizable(True)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setFixedWidth(RECEIPT_PX + 24)
+        sl.addWidget(scroll)
+        lay.addWidget(shown)
         self.stack.addWidget(self.done_view)
         self.continue_print_button.clicked.connect(self.continue_printing)
         self.reprint_button.clicked.connect(self.reprint_receipt)
@@ -605,17 +663,18 @@ class PharmacyPage(ScenarioPage):
         self._rx_widgets = {}
         for row, line in enumerate(self.basket.lines):
             drug = line.drug
-            table.setItem(row, 0, _item(f"{drug.name}　{drug.spec}"))
-            table.setItem(row, 1, _item(CATEGORY_LABELS.get(drug.category, drug.category)))
-            table.setItem(row, 2, _item(yuan(drug.price_fen), right=True))
+            name = _item(f"{drug.name}\n{drug.spec} · {drug.category_label}")
+            name.setToolTip(f"{drug.name} {drug.spec}\n{drug.maker}\n条码 {drug.barcode}")
+            table.setItem(row, 0, name)
+            table.setItem(row, 1, _item(yuan(drug.price_fen), right=True))
             qty = QSpinBox()
             qty.setRange(1, 99)
             qty.setValue(line.qty)
             qty.setSuffix(drug.unit)
             qty.setObjectName(f"qty:{drug.code}")
             qty.valueChanged.connect(lambda v, c=drug.code: self._qty_changed(c, v))
-            table.setCellWidget(row, 3, qty)
-            table.setItem(row, 4, _item(yuan(line.amount_fen), right=True))
+            table.setCellWidget(row, 2, qty)
+            table.setItem(row, 3, _item(yuan(line.amount_fen), right=True))
             if drug.rx:
                 cell = QWidget()
                 cl = QHBoxLayout(cell)
@@ -630,14 +689,14 @@ class PharmacyPage(ScenarioPage):
                 number.textChanged.connect(lambda _t, c=drug.code: self._rx_changed(c))
                 cl.addWidget(tick)
                 cl.addWidget(number, 1)
-                table.setCellWidget(row, 5, cell)
+                table.setCellWidget(row, 4, cell)
                 self._rx_widgets[drug.code] = (tick, number)
             else:
-                table.setItem(row, 5, _item("非处方药"))
+                table.setItem(row, 4, _item("非处方药，无需处方"))
             remove = QPushButton("删除")
             remove.setObjectName(f"remove:{drug.code}")
             remove.clicked.connect(lambda _c=False, c=drug.code: self.remove_drug(c))
-            table.setCellWidget(row, 6, remove)
+            table.setCellWidget(row, 5, remove)
         self._refresh_totals()
 
     def _qty_changed(self, code: str, value: int) -> None:
@@ -645,7 +704,7 @@ class PharmacyPage(ScenarioPage):
         line = self.basket.line(code)
         row = next((i for i, ln in enumerate(self.basket.lines) if ln.drug.code == code), None)
         if line is not None and row is not None:
-            self.basket_table.setItem(row, 4, _item(yuan(line.amount_fen), right=True))
+            self.basket_table.setItem(row, 3, _item(yuan(line.amount_fen), right=True))
         self._refresh_totals()
 
     def _rx_changed(self, code: str) -> None:
@@ -752,18 +811,23 @@ class PharmacyPage(ScenarioPage):
             self.notice.show_message("平台确认本单已结算（上次结算的结果未能及时返回），未重复扣费。")
         has_account = self.customer is not None and self.customer.has_account
         self.done_title.setText("医保结算成功")
-        parts = [f"结算单号：{s.settlement_id}",
-                 f"结算时间：{s.settled_at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}",
-                 f"合计 ¥{yuan(split.total_fen)}　统筹基金 {yuan(split.fund_fen)}　"
-                 f"个人账户 {yuan(split.account_fen)}　"
-                 f"<b>现金 {yuan(split.cash_fen)}</b>"]
-        if has_account:
-            parts.append(f"个人账户余额：¥{yuan(split.balance_after_fen)}")
+        self.done_title.setStyleSheet("font-size: 18pt; font-weight: bold; color: #1b5e20;")
+        self.done_body.setText(f"结算单号：{s.settlement_id}<br>结算时间："
+                               f"{s.settled_at.astimezone(CHINA_TZ):%Y-%m-%d %H:%M}")
+        d = self.done_labels
+        d["total"].setText(f"¥{yuan(split.total_fen)}")
+        d["fund"].setText(yuan(split.fund_fen))
+        d["account"].setText(yuan(split.account_fen))
+        d["cash"].setText(yuan(split.cash_fen))
+        d["balance"].setText(yuan(split.balance_after_fen) if has_account else "—")
+        prompts = []
         if split.account_short_fen:
-            parts.append(f"个人账户余额不足，{yuan(split.account_short_fen)} 元已转为现金支付。")
-        if split.cash_fen:
-            parts.append(f"<span style='color:#8a1c1c'>请收取现金 ¥{yuan(split.cash_fen)}</span>")
-        self.done_body.setText("<br>".join(parts))
+            prompts.append(f"个人账户余额不足，{yuan(split.account_short_fen)} 元已转为现金支付。")
+        prompts.append(f"请收取现金 ¥{yuan(split.cash_fen)}" if split.cash_fen
+                       else "无需收取现金")
+        self.cash_prompt.setText("<br>".join(prompts))
+        self.receipt_image.setPixmap(QPixmap())
+        self.receipt_image.setText("正在生成小票…")
         self.refund_button.setEnabled(True)
         if self.customer is not None and self.customer.has_account:
             self.card.balance.setText(f"个人账户余额：¥{yuan(split.balance_after_fen)}")
@@ -815,6 +879,9 @@ class PharmacyPage(ScenarioPage):
     def _printed(self, result: tuple[Any, Any], what: str) -> None:
         self.receipt, self.print_outcome = result
         outcome = self.print_outcome
+        picture = pdf_picture(self.receipt.pdf, RECEIPT_PX)
+        if picture is not None:
+            self.receipt_image.setPixmap(picture)
         code = self.receipt.stamp.display_code
         if outcome.status.needs_attention:
             self.receipt_label.setText(f"{what}：{outcome.text}。请处理后点“已装纸，继续打印”。")
