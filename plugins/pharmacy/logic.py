@@ -64,7 +64,7 @@ class PharmacyError(Exception):
     """A step failed; ``message`` (Chinese) says what happened and what to do."""
 
     def __init__(self, message: str, code: str = "") -> None:
-        super().__init__(code or message)
+        super().__init__(message)
         self.message = message
         self.code = code
 
@@ -685,6 +685,8 @@ def refund(ctx: Any, client: PharmacyClient, settlement_id: str, reason_code: st
     holder_id = str(rec.data.get("customer", {}).get("holder_id") or "") or None
     if rec.state == REFUNDED:
         at = str(rec.data.get("refund", {}).get("refunded_at", ""))[:16].replace("T", " ")
+        ctx.audit.record("mi_refund_refused", holder_id=holder_id, settlement=rec.key,
+                         code="already_refunded")
         raise PharmacyRefused(f"该结算已于 {at} 退费，不能重复退费", "already_refunded")
     if rec.state == REFUNDING:  # an earlier refund's outcome is unknown: same key, same reason
         key = str(rec.data["refund_key"])

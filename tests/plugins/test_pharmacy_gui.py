@@ -4,6 +4,7 @@ workstation database, receipts to the case folder or a private CUPS queue."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from PyQt6.QtCore import Qt
 
 from plugins.pharmacy.logic import ATTEMPT, SETTLEMENT, yuan
 from plugins.pharmacy.page import PharmacyPage
-from sandbox.mi_accounts import ACTIVE, EMPLOYEE, RESIDENT
+from sandbox.mi_accounts import ACTIVE, EMPLOYEE, RESIDENT, SUSPENDED
 from workstation.ui.main_window import MainWindow
 
 SOURCES = {"hubei_mi_official_account": "湖北医疗保障公众号", "my_mi_voucher": "我的医保凭证小程序",
@@ -46,6 +47,23 @@ def window(qtbot: Any) -> Any:
         win.tasks.wait_for_done(10000)
         for page in list(win.pages.values()):
             page.tasks.wait_for_done(10000) if hasattr(page, "tasks") else None
+
+
+def roll80_queue(cups: Any) -> tuple[str, Path]:
+    """A PDF file queue whose driver knows only 80 mm roll paper, as a receipt printer's does
+    (the generic PDF driver would put the receipt on Letter)."""
+    source = cups.ppd.read_text()
+    size = '"<</PageSize[227 842]>>setpagedevice"'
+    for key, entry in (("PageSize", size), ("PageRegion", size),
+                       ("ImageableArea", '"0 0 227 842"'), ("PaperDimension", '"227 842"')):
+        source = source.replace(f"*Default{key}: Letter",
+                                f"*Default{key}: Roll80\n*{key} Roll80/80mm Roll: {entry}")
+    ppd = cups.base / "roll80.ppd"
+    ppd.write_text(source)
+    name = cups.unique("receipt")
+    out = cups.base / "out" / f"{name}.pdf"
+    cups.run("lpadmin", "-p", name, "-E", "-v", f"file://{out}", "-P", str(ppd))
+    return name, out
 
 
 def employee(sandbox: Any, *, min_balance: int = 0) -> Any:
@@ -265,3 +283,379 @@ def test_voucher_basket_split_confirm_and_receipt(qtbot, core, window, sandbox, 
 
     qtbot.mouseClick(page.next_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: core.sessions.current is None and win.pages == {}, timeout=WAIT)
+
+
+# -- identification ---------------------------------------------------------------------------
+
+
+def test_each_voucher_app_identifies_the_customer(qtbot, core, window, sandbox):
+    person = employee(sandbox)
+    win = window(core)
+    open_till(qtbot, win)
+    for source, label in SOURCES.items():
+        page = scan_voucher(qtbot, win, sandbox, person.holder_id, source=source)
+        assert label in page.card.source.text()
+        assert page.applicant.extra["code_source"] == source
+
+
+def test_a_camera_frame_of_the_voucher_identifies_the_customer(qtbot, core, window, sandbox):
+    person = employee(sandbox)
+    win = window(core)
+    till = open_till(qtbot, win)
+    code, _ = sandbox.issue_code(person.holder_id, kind="mi_voucher", source="my_mi_voucher")
+    scan_by_camera(qtbot, win, code)
+    page = identified(qtbot, win, till, person.holder_id)
+    assert "我的医保凭证小程序" in page.card.source.text()
+    assert page.stack.currentWidget() is page.sale_view
+
+
+def test_another_kind_of_code_is_refused_at_the_till(qtbot, core, window, sandbox):
+    person = employee(sandbox)
+    win = window(core)
+    till = open_till(qtbot, win)
+    code, _ = sandbox.issue_code(person.holder_id, kind="ehb_identity")
+    win.code_scanned(code)
+    qtbot.waitUntil(lambda: "本业务请使用医保电子凭证" in win.banner.text(), timeout=WAIT)
+    assert core.sessions.current is None and win.stack.currentWidget() is till
+
+
+def test_expired_voucher_is_refused(qtbot, core, window, sandbox):
+    import datetime as dt
+
+    person = employee(sandbox)
+    win = window(core)
+    till = open_till(qtbot, win)
+    issued_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=5)
+    sandbox.clock = lambda: issued_at  # the phone showed it five minutes ago
+    code, _ = sandbox.issue_code(person.holder_id, kind="mi_voucher", source="alipay")
+    sandbox.clock = lambda: dt.datetime.now(dt.UTC)
+    win.code_scanned(code)
+    qtbot.waitUntil(lambda: "已过期" in win.banner.text(), timeout=WAIT)
+    assert "医保码" in win.banner.text()
+    assert core.sessions.current is None and till.customer is None
+    assert win.stack.currentWidget() is till
+
+
+def test_replayed_voucher_is_refused(qtbot, core, window, sandbox):
+    person = employee(sandbox)
+    win = window(core)
+    open_till(qtbot, win)
+    code, _ = sandbox.issue_code(person.holder_id, kind="mi_voucher", source="alipay")
+    win.code_scanned(code)
+    page = identified(qtbot, win, None, person.holder_id)
+    session = core.sessions.current
+    win.code_scanned(code)  # the same picture of the same code, shown again
+    qtbot.waitUntil(lambda: "已使用过" in win.banner.text(), timeout=WAIT)
+    assert core.sessions.current is session and win.stack.currentWidget() is page
+
+
+def test_uninsured_customer_cannot_pay_with_insurance(qtbot, core, window, sandbox):
+    person = uninsured(sandbox)
+    win = window(core)
+    open_till(qtbot, win)
+    page = scan_voucher(qtbot, win, sandbox, person.id_number)
+    assert not page.customer.insured
+    assert "未查询到参保信息" in page.card.status.text()
+    assert "不能使用医保结算" in page.notice.text()
+    assert not page.settle_button.isEnabled()
+
+
+def test_suspended_customer_cannot_pay_with_insurance(qtbot, core, window, sandbox):
+    person = sandbox.mi_accounts.find(lambda r: r.status == SUSPENDED)
+    win = window(core)
+    open_till(qtbot, win)
+    page = scan_voucher(qtbot, win, sandbox, person.holder_id)
+    assert "暂停缴费" in page.card.status.text()
+    assert "医保待遇暂停" in page.notice.text()
+    assert not page.settle_button.isEnabled()
+    search_and_add(qtbot, page, "氯雷他定")
+    page.preview()  # even if asked directly, nothing is sent
+    assert page.stack.currentWidget() is page.sale_view
+    # and the platform refuses it on its own
+    page.customer = dataclasses.replace(page.customer, active=True)
+    page.preview()
+    qtbot.waitUntil(lambda: not page.is_busy and "暂停" in page.notice.text(), timeout=WAIT)
+    assert sandbox.pharmacy.settlements == {}
+
+
+# -- settlement faults ------------------------------------------------------------------------
+
+
+def test_insufficient_balance_moves_the_rest_to_cash(qtbot, core, window, sandbox):
+    person = employee(sandbox)
+    sandbox.mi_accounts.debit(person.holder_id, person.account_balance_fen - 1500, ref="test")
+    win = window(core)
+    open_till(qtbot, win)
+    page = scan_voucher(qtbot, win, sandbox, person.holder_id)
+    assert "¥15.00" in page.card.balance.text()
+    simple_basket(qtbot, page, sandbox)
+    to_confirmation(qtbot, page)
+    split = page.split
+    assert split.account_fen == 1500 and split.account_short_fen > 0
+    assert split.cash_fen == split.total_fen - split.fund_fen - 1500
+    assert "个人账户余额不足" in page.split_note.text()
+    assert page.split_labels["balance"].text() == "0.00"
+    confirm_and_wait(qtbot, page)
+    assert sandbox.mi_accounts.insured(person.holder_id).account_balance_fen == 0
+    assert "已转为现金支付" in page.cash_prompt.text()
+    assert "转为现金支付" in pdf_text(page.receipt.pdf)
+
+
+def test_a_resident_pays_from_the_fund_and_in_cash(qtbot, core, window, sandbox):
+    person = resident(sandbox)
+    win = window(core)
+    open_till(qtbot, win)
+    page = scan_voucher(qtbot, win, sandbox, person.holder_id, source="hubei_mi_official_account")
+    assert "城乡居民基本医疗保险" in page.card.scheme.text()
+    assert "无个人账户" in page.card.balance.text()
+    amlo = drug(sandbox, "苯磺酸氨氯地平片")
+    search_and_add(qtbot, page, "bhsaldp")
+    tick_prescription(page, amlo.code, "CF-20261128-77")
+    to_confirmation(qtbot, page)
+    assert page.split.fund_fen == 2600 * 50 // 100 and page.split.account_fen == 0
+    assert page.split.cash_fen == 2600 - page.split.fund_fen
+    assert page.split_labels["balance"].text() == "—"
+
+
+def test_platform_down_while_settling_keeps_the_basket(qtbot, core, window, sandbox):
+    """GIVEN the split shown WHEN the platform is down at 顾客确认支付 THEN the clerk is told,
+    nothing is settled, the basket is intact; AND once it is back, 重新结算 settles once."""
+    person = employee(sandbox)
+    win = window(core)
+    open_till(qtbot, win)
+    page = scan_voucher(qtbot, win, sandbox, person.holder_id)
+    simple_basket(qtbot, page, sandbox)
+    before = [(ln.drug.code, ln.qty, ln.rx_no) for ln in page.basket.lines]
+    to_confirmation(qtbot, page)
+    sandbox.faults.update({"down": True})
+    qtbot.mouseClick(page.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.is_busy and page.notice.isVisible(), timeout=WAIT)
+    assert "医保信息平台暂时无法连接" in page.notice.text()
+    assert "购药清单已保留" in page.notice.text()
+    assert sandbox.pharmacy.settlements == {}
+    assert page.confirm_button.text() == "重新结算" and page.confirm_button.isEnabled()
+    key = page.basket.attempt_key
+    assert key is not None
+    qtbot.mouseClick(page.back_button, Qt.MouseButton.LeftButton)
+    assert page.stack.currentWidget() is page.sale_view
+    assert [(ln.drug.code, ln.qty, ln.rx_no) for ln in page.basket.lines] == before
+    assert page.basket_table.rowCount() == 3
+    assert core.records.scoped("pharmacy").get(ATTEMPT, key).state == "uncertain"
+
+    sandbox.faults.update({"down": False})
+    to_confirmation(qtbot, page)
+    confirm_and_wait(qtbot, page)
+    assert len(sandbox.pharmacy.settlements_of(person.holder_id)) == 1
+    assert sandbox.pharmacy.settlements_of(person.holder_id)[0]["idempotency_key"] == key
+
+
+def test_timeout_then_retry_settles_once(qtbot, make_core, ws_config, window, sandbox):
+    """GIVEN a platform slower than the workstation's timeout WHEN the clerk confirms THEN the
+    workstation gives up with a clear message while the platform does settle; AND the retry
+    (same attempt key) is answered with that settlement: the account is debited once."""
+    person = employee(sandbox)
+    core = make_core(platform=dataclasses.replace(ws_config.platform, timeout_s=0.6))
+    win = window(core)
+    open_till(qtbot, win)
+    page = scan_voucher(qtbot, win, sandbox, person.holder_id)
+    simple_basket(qtbot, page, sandbox)
+    to_confirmation(qtbot, page)
+    sandbox.faults.update({"latency_ms": 1500})
+    qtbot.mouseClick(page.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.is_busy and page.notice.isVisible(), timeout=WAIT)
+    assert "响应超时" in page.notice.text() and "不会重复扣费" in page.notice.text()
+    # the platform finishes the first try after the workstation gave up
+    qtbot.waitUntil(lambda: len(sandbox.pharmacy.settlements_of(person.holder_id)) == 1,
+                    timeout=WAIT)
+    sandbox.faults.update({"latency_ms": 0})
+    confirm_and_wait(qtbot, page)
+    assert "未重复扣费" in page.notice.text()
+    done = sandbox.pharmacy.settlements_of(person.holder_id)
+    assert len(done) == 1 and done[0]["settlement_id"] in page.done_body.text()
+    assert sandbox.mi_accounts.insured(person.holder_id).account_balance_fen == \
+        person.account_balance_fen - done[0]["account_fen"]
+    records = core.records.scoped("pharmacy")
+    assert [r.key for r in records.find(SETTLEMENT)] == [done[0]["settlement_id"]]
+
+
+def test_double_click_on_confirm_settles_once(qtbot, core, window, sandbox):
+    person = employee(sandbox)
+    win = window(core)
+    open_till(qtbot, win)
+    page = scan_voucher(qtbot, win, sandbox, person.holder_id)
+    simple_basket(qtbot, page, sandbox)
+    to_confirmation(qtbot, page)
+    sandbox.faults.update({"latency_ms": 300})
+    qtbot.mouseDClick(page.confirm_button, Qt.MouseButton.LeftButton)
+    page.confirm()  # and a stray second signal while the first runs
+    page.confirm_button.click()
+    confirm_wait = lambda: page.stack.currentWidget() is page.done_view and not page.is_busy  # noqa: E731
+    qtbot.waitUntil(confirm_wait, timeout=WAIT)
+    sandbox.faults.update({"latency_ms": 0})
+    assert len(sandbox.pharmacy.settlements_of(person.holder_id)) == 1
+    core.drain()
+    assert len([e for e in core.audit.events(limit=100) if e.kind == "mi_settlement"]) == 1
+
+
+# -- receipts on a real queue -----------------------------------------------------------------
+
+
+@pytest.mark.cups
+def test_receipt_prints_on_the_80mm_queue(qtbot, make_core, window, sandbox, private_cups):
+    from workstation.config import PrintersConfig
+
+    name, out = roll80_queue(private_cups)
+    core = make_core(printers=PrintersConfig(receipt=name, cups_server=private_cups.socket))
+    person = employee(sandbox)
+    win = window(core)
+    open_till(qtbot, win)
+    page = scan_voucher(qtbot, win, sandbox, person.holder_id)
+    simple_basket(qtbot, page, sandbox)
+    to_confirmation(qtbot, page)
+    confirm_and_wait(qtbot, page)
+    assert page.print_outcome.printer == name
+    assert page.print_outcome.status.state.value == "completed", page.print_outcome.status
+    printed = PdfReader(str(out)).pages[0]
+    assert round(float(printed.mediabox.width) / 72 * 25.4) == 80  # on the roll
+    text = printed.extract_text()
+    assert "医保结算小票" in text and person.holder_id not in text
+    assert "打印完成" in page.receipt_label.text()
+
+
+@pytest.mark.cups
+def test_receipt_printer_out_of_paper_then_printed_once(qtbot, make_core, window, sandbox,
+                                                        private_cups):
+    """GIVEN the receipt printer out of paper WHEN a settlement completes THEN the clerk sees
+    缺纸 (the settlement stands); AND after loading paper, 继续打印 prints it once."""
+    from tests.helpers.cups_fixtures import deadline_poll
+    from workstation.config import PrintersConfig
+
+    printer = private_cups.add_fake_printer()
+    printer.set_fault("media-empty")
+    core = make_core(printers=PrintersConfig(receipt=printer.name,
+                                             cups_server=private_cups.socket))
+    person = employee(sandbox)
+    win = window(core)
+    open_till(qtbot, win)
+    page = scan_voucher(qtbot, win, sandbox, person.holder_id)
+    simple_basket(qtbot, page, sandbox)
+    to_confirmation(qtbot, page)
+    confirm_and_wait(qtbot, page)
+    assert len(sandbox.pharmacy.settlements_of(person.holder_id)) == 1
+    assert "缺纸" in page.notice.text() and "结算已完成" in page.notice.text()
+    assert page.continue_print_button.isVisible()
+    printer.set_fault(None)
+    qtbot.mouseClick(page.continue_print_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.is_busy
+                    and page.print_outcome.status.state.value == "completed", timeout=30000)
+    assert not page.continue_print_button.isVisible()
+    deadline_poll(lambda: printer.outputs(), 20, "the printed receipt")
+    assert len(printer.outputs()) == 1
+    assert "医保结算小票" in pdf_text(printer.outputs()[0])
+    # a deliberate reprint is another copy, marked as such
+    qtbot.mouseClick(page.reprint_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.is_busy and "补打" in pdf_text(page.receipt.pdf),
+                    timeout=30000)
+    deadline_poll(lambda: len(printer.outputs()) == 2, 20, "the reprint")
+
+
+# -- refunds ----------------------------------------------------------------------------------
+
+
+def test_refund_with_a_reason_then_a_second_refund_is_refused(qtbot, core, window, sandbox):
+    person = employee(sandbox)
+    win = window(core)
+    open_till(qtbot, win)
+    page = scan_voucher(qtbot, win, sandbox, person.holder_id)
+    simple_basket(qtbot, page, sandbox)
+    to_confirmation(qtbot, page)
+    confirm_and_wait(qtbot, page)
+    sid = page.outcome.settlement.settlement_id
+    qtbot.mouseClick(page.refund_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.refund_dialog is not None and page.refund_dialog.isVisible(),
+                    timeout=WAIT)
+    dialog = page.refund_dialog
+    assert sid in dialog.summary.text() and person.holder_id not in dialog.summary.text()
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert "请选择退费原因" in dialog.error.text() and dialog.isVisible()
+    dialog.reason.setCurrentIndex(dialog.reason.findData("other"))
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    assert "退费说明" in dialog.error.text() and dialog.isVisible()
+    dialog.note.setPlainText("顾客过敏，医师更换用药")
+    qtbot.mouseClick(dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: page.refund_outcome is not None and not page.is_busy, timeout=WAIT)
+    assert not dialog.isVisible()
+    assert "退费成功" in page.notice.text() and not page.refund_button.isEnabled()
+    assert sandbox.mi_accounts.insured(person.holder_id).account_balance_fen == \
+        person.account_balance_fen
+    text = pdf_text(page.receipt.pdf)
+    assert "医保退费凭条" in text and sid in text and "顾客过敏" in text
+    assert core.records.scoped("pharmacy").get(SETTLEMENT, sid).state == "refunded"
+
+    page.open_refund(sid)  # e.g. the customer comes back with the same receipt
+    qtbot.waitUntil(lambda: page.refund_dialog is not dialog and page.refund_dialog is not None
+                    and page.refund_dialog.isVisible(), timeout=WAIT)
+    again = page.refund_dialog
+    again.reason.setCurrentIndex(again.reason.findData("returned"))
+    qtbot.mouseClick(again.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.is_busy and "不能重复退费" in page.notice.text(),
+                    timeout=WAIT)
+    assert len([s for s in sandbox.pharmacy.settlements_of(person.holder_id)
+                if s["status"] == "refunded"]) == 1
+    assert sandbox.mi_accounts.insured(person.holder_id).account_balance_fen == \
+        person.account_balance_fen
+    core.drain()
+    kinds = [e.kind for e in core.audit.events(limit=100)]
+    assert kinds.count("mi_refund") == 1 and "mi_refund_refused" in kinds
+
+
+def test_the_log_finds_settlements_after_a_restart(qtbot, make_core, window, sandbox):
+    """GIVEN a settlement and an attempt whose outcome is unknown WHEN the workstation is
+    restarted THEN its log lists both; the attempt is confirmed with the platform and the
+    settlement is refunded from the log."""
+    person = employee(sandbox)
+    first = make_core()
+    win = window(first)
+    open_till(qtbot, win)
+    page = scan_voucher(qtbot, win, sandbox, person.holder_id)
+    simple_basket(qtbot, page, sandbox)
+    to_confirmation(qtbot, page)
+    confirm_and_wait(qtbot, page)
+    sid = page.outcome.settlement.settlement_id
+    qtbot.mouseClick(page.next_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: first.sessions.current is None, timeout=WAIT)
+    open_till(qtbot, win)
+    page = scan_voucher(qtbot, win, sandbox, person.holder_id)
+    search_and_add(qtbot, page, "FFGC")
+    to_confirmation(qtbot, page)
+    sandbox.faults.update({"down": True})
+    qtbot.mouseClick(page.confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not page.is_busy and page.notice.isVisible(), timeout=WAIT)
+    sandbox.faults.update({"down": False})
+    win.close()
+    first.close()
+
+    second = make_core()  # the same data folder and database
+    win = window(second)
+    till = open_till(qtbot, win)
+    qtbot.mouseClick(till.log_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: till.stack.currentWidget() is till.log_view and not till.is_busy,
+                    timeout=WAIT)
+    states = {(e.kind, e.state_label) for e in till.log_entries}
+    assert states == {(SETTLEMENT, "已结算"), (ATTEMPT, "结果待确认")}
+    attempt = next(e for e in till.log_entries if e.kind == ATTEMPT)
+    till.select_log_entry(attempt.key)
+    assert till.log_confirm_button.isEnabled() and not till.log_refund_button.isEnabled()
+    qtbot.mouseClick(till.log_confirm_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: not till.is_busy and "未成功" in till.notice.text(), timeout=WAIT)
+    assert [e.kind for e in till.log_entries] == [SETTLEMENT]
+    till.select_log_entry(sid)
+    qtbot.mouseClick(till.log_refund_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: till.refund_dialog is not None and till.refund_dialog.isVisible(),
+                    timeout=WAIT)
+    till.refund_dialog.reason.setCurrentIndex(till.refund_dialog.reason.findData("returned"))
+    qtbot.mouseClick(till.refund_dialog.ok_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: till.refund_outcome is not None and not till.is_busy, timeout=WAIT)
+    assert till.log_entries[0].state_label == "已退费"
+    assert sandbox.mi_accounts.insured(person.holder_id).account_balance_fen == \
+        person.account_balance_fen
