@@ -433,6 +433,8 @@ def _open_demo_phone(window: Any) -> None:
             holders,
             lambda holder_id, kind, source: core.platform.issue_code(holder_id, kind, source).code,
             window.code_scanned,
+            fetch_sms=lambda: list(httpx.get(f"{core.platform_url}/sandbox/sms").json()
+                                   ["messages"]),
         )
         screen = window.screen().availableGeometry()
         phone.move(screen.right() - 400, screen.top() + 80)

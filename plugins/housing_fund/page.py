@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from PyQt6.QtCore import QSize, Qt
-from PyQt6.QtGui import QIcon, QPixmap, QResizeEvent
+from PyQt6.QtGui import QIcon, QPixmap
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -35,33 +34,22 @@ from plugins.housing_fund.logic import (
 )
 from workstation.api import LICENCE_TYPES, EnterprisePlatform, ScenarioContext
 from workstation.api.ui import (
-    BusyOverlay,
     FieldRow,
-    Notice,
     Poller,
     QrPanel,
-    TaskRunner,
+    ScenarioPage,
+    error_message,
     primary_button,
 )
-
-log = logging.getLogger(__name__)
 
 
 def build_page(ctx: ScenarioContext) -> QWidget:
     return HousingFundPage(ctx)
 
 
-def _message(exc: BaseException) -> str:
-    text = getattr(exc, "message", None)
-    return text if isinstance(text, str) and text else f"操作失败：{type(exc).__name__}"
-
-
-class HousingFundPage(QWidget):
+class HousingFundPage(ScenarioPage):
     def __init__(self, ctx: ScenarioContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("Page")
-        self.ctx = ctx
-        self.tasks = TaskRunner(self)
+        super().__init__(ctx, "公积金综合业务 · 外联协查 · 电子证照下载", parent)
         self.poller = Poller(self.tasks, 1000, self)
         self.upload_poller = Poller(self.tasks, 1000, self)
         self.case: CaseStart | None = None
@@ -69,8 +57,7 @@ class HousingFundPage(QWidget):
         self.downloaded: Downloaded | None = None
         self.upload_keys: list[str] = []
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<h2>公积金综合业务 · 外联协查 · 电子证照下载</h2>"))
+        layout = self.layout_
         form = QGroupBox("受理信息")
         fl = QVBoxLayout(form)
         row = QHBoxLayout()
@@ -101,10 +88,7 @@ class HousingFundPage(QWidget):
         self.request_button = primary_button("确认用户授权")
         actions.addWidget(self.request_button)
         fl.addLayout(actions)
-        layout.addWidget(form)
-
-        self.notice = Notice()
-        layout.addWidget(self.notice)
+        layout.insertWidget(layout.indexOf(self.notice), form)  # the notice under the form
         self.qr_panel = QrPanel("申请人授权")
         layout.addWidget(self.qr_panel)
 
@@ -136,7 +120,6 @@ class HousingFundPage(QWidget):
         self.results.hide()
         layout.addWidget(self.results, 1)
         layout.addStretch(0)
-        self.busy = BusyOverlay(self)
 
         self.request_button.clicked.connect(self.request_consent)
         self.upload_button.clicked.connect(self.upload)
@@ -168,7 +151,7 @@ class HousingFundPage(QWidget):
                                                                     applicant.holder_id):
             # a new citizen at the window: the previous one's session (and pages) end here
             self.ctx.sessions.begin(applicant)
-        self._run("正在发起授权请求…", lambda: open_consent_request(self.ctx, case),
+        self.run_busy("正在发起授权请求…", lambda: open_consent_request(self.ctx, case),
                   self._show_code)
 
     def _forget_case(self) -> None:
@@ -189,7 +172,7 @@ class HousingFundPage(QWidget):
                           self._poll_failed)
 
     def _poll_failed(self, exc: BaseException) -> bool:
-        self.qr_panel.status.setText(f"暂时无法查询授权结果：{_message(exc)}，正在重试…")
+        self.qr_panel.status.setText(f"暂时无法查询授权结果：{error_message(exc)}，正在重试…")
         return True
 
     def _answered(self, answer: Any) -> bool:
@@ -202,7 +185,7 @@ class HousingFundPage(QWidget):
         elif answer.status == "expired":
             self.notice.show_message("授权请求已过期，请重新发起。", "error")
         elif answer.status == "approved" and case is not None:
-            self._run("正在检索并下载电子证照…", lambda: download(self.ctx, case, answer),
+            self.run_busy("正在检索并下载电子证照…", lambda: download(self.ctx, case, answer),
                       self._downloaded)
         return False
 
@@ -249,7 +232,7 @@ class HousingFundPage(QWidget):
             return upload_state(self.ctx, self.upload_keys)
 
         self.upload_button.setEnabled(False)
-        self._run("正在上传档案系统…", work, self._upload_progress)
+        self.run_busy("正在上传档案系统…", work, self._upload_progress)
 
     def _upload_progress(self, state: tuple[int, int]) -> bool:
         sent, total = state
@@ -271,21 +254,3 @@ class HousingFundPage(QWidget):
         return True
 
     # -- background -------------------------------------------------------------------------
-
-    def _run(self, text: str, fn: Any, on_done: Any) -> None:
-        def ok(result: Any) -> None:
-            self.busy.stop()
-            on_done(result)
-
-        def failed(exc: BaseException) -> None:
-            self.busy.stop()
-            log.warning("housing fund step failed: %s", type(exc).__name__)
-            self.notice.show_message(_message(exc), "error")
-
-        task = self.tasks.submit(fn, ok, failed)
-        self.busy.start(text, task.cancel)
-
-    def resizeEvent(self, event: QResizeEvent | None) -> None:
-        super().resizeEvent(event)
-        if self.busy.isVisible():
-            self.busy.setGeometry(self.rect())

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
-from PyQt6.QtGui import QBrush, QColor, QResizeEvent
+from PyQt6.QtGui import QBrush, QColor
 from PyQt6.QtWidgets import (
     QGroupBox,
     QHBoxLayout,
@@ -19,9 +18,8 @@ from PyQt6.QtWidgets import (
 from plugins.policy_match.logic import Gathered, apply_all, gather, open_authorization
 from plugins.policy_match.rules import PolicyCatalogue, Status
 from workstation.api import ScenarioContext
-from workstation.api.ui import BusyOverlay, Notice, Poller, QrPanel, TaskRunner, primary_button
+from workstation.api.ui import Poller, QrPanel, ScenarioPage, error_message, primary_button
 
-log = logging.getLogger(__name__)
 MARK = {Status.PASSED: "✔ 符合", Status.FAILED: "✘ 不符合", Status.MISSING: "？缺少数据"}
 
 
@@ -29,35 +27,24 @@ def build_page(ctx: ScenarioContext) -> QWidget:
     return PolicyPage(ctx)
 
 
-def _message(exc: BaseException) -> str:
-    text = getattr(exc, "message", None)
-    return text if isinstance(text, str) and text else f"操作失败：{type(exc).__name__}"
-
-
-class PolicyPage(QWidget):
+class PolicyPage(ScenarioPage):
     def __init__(self, ctx: ScenarioContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("Page")
-        self.ctx = ctx
-        self.tasks = TaskRunner(self)
+        super().__init__(ctx, "企心协力 · 惠企政策匹配（免申即享）", parent)
         self.poller = Poller(self.tasks, 1000, self)
         self.catalogue = PolicyCatalogue()
         self.gathered: Gathered | None = None
         self.request_ref: str | None = None
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<h2>企心协力 · 惠企政策匹配（免申即享）</h2>"))
+        layout = self.layout_
         intro = QLabel("企业用鄂汇办扫描授权二维码，授权调取营业执照和用工数据后，"
                        "系统逐项核对政策条件。")
         intro.setWordWrap(True)
-        layout.addWidget(intro)
         row = QHBoxLayout()
         self.authorize_button = primary_button("生成企业授权二维码")
         row.addWidget(self.authorize_button)
         row.addStretch(1)
-        layout.addLayout(row)
-        self.notice = Notice()
-        layout.addWidget(self.notice)
+        layout.insertWidget(layout.indexOf(self.notice), intro)  # the notice under the button
+        layout.insertLayout(layout.indexOf(self.notice), row)
         self.qr_panel = QrPanel("企业扫码授权")
         layout.addWidget(self.qr_panel)
 
@@ -83,7 +70,6 @@ class PolicyPage(QWidget):
         self.results.hide()
         layout.addWidget(self.results, 1)
         layout.addStretch(0)
-        self.busy = BusyOverlay(self)
 
         self.authorize_button.clicked.connect(self.request_authorization)
         self.apply_button.clicked.connect(self.apply)
@@ -94,7 +80,7 @@ class PolicyPage(QWidget):
         self.poller.stop()
         self.notice.clear_message()
         self.results.hide()
-        self._run("正在生成授权二维码…", lambda: open_authorization(self.ctx), self._show_code)
+        self.run_busy("正在生成授权二维码…", lambda: open_authorization(self.ctx), self._show_code)
 
     def _show_code(self, prompt: Any) -> None:
         self.request_ref = prompt.ref
@@ -109,7 +95,7 @@ class PolicyPage(QWidget):
                           self._poll_failed)
 
     def _poll_failed(self, exc: BaseException) -> bool:
-        self.qr_panel.status.setText(f"暂时无法查询授权结果：{_message(exc)}，正在重试…")
+        self.qr_panel.status.setText(f"暂时无法查询授权结果：{error_message(exc)}，正在重试…")
         return True
 
     def _answered(self, answer: Any) -> bool:
@@ -121,7 +107,7 @@ class PolicyPage(QWidget):
         elif answer.status == "expired":
             self.notice.show_message("授权二维码已过期，请重新生成。", "error")
         elif answer.status == "approved":
-            self._run("正在调取营业执照和用工数据并匹配政策…",
+            self.run_busy("正在调取营业执照和用工数据并匹配政策…",
                       lambda: gather(self.ctx, answer, self.catalogue), self._gathered)
         return False
 
@@ -186,24 +172,4 @@ class PolicyPage(QWidget):
                     f"（已提交 {sent} 项）。", "offline")
                 self.ctx.wake_outbox()
 
-        self._run("正在提交政策申请…", work, done)
-
-    # -- background -------------------------------------------------------------------------
-
-    def _run(self, text: str, fn: Any, on_done: Any) -> None:
-        def ok(result: Any) -> None:
-            self.busy.stop()
-            on_done(result)
-
-        def failed(exc: BaseException) -> None:
-            self.busy.stop()
-            log.warning("policy matching step failed: %s", type(exc).__name__)
-            self.notice.show_message(_message(exc), "error")
-
-        task = self.tasks.submit(fn, ok, failed)
-        self.busy.start(text, task.cancel)
-
-    def resizeEvent(self, event: QResizeEvent | None) -> None:
-        super().resizeEvent(event)
-        if self.busy.isVisible():
-            self.busy.setGeometry(self.rect())
+        self.run_busy("正在提交政策申请…", work, done)

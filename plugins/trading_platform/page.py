@@ -7,12 +7,11 @@ filled from the licence and checked at each field → submitted through the outb
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any
 
 from PyQt6.QtCore import Qt
-from PyQt6.QtGui import QPixmap, QResizeEvent
+from PyQt6.QtGui import QPixmap
 from PyQt6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -58,9 +57,8 @@ from workstation.api.trading import (
     industry_sections,
     regions,
 )
-from workstation.api.ui import BusyOverlay, Notice, Poller, QrPanel, TaskRunner, primary_button
+from workstation.api.ui import Poller, QrPanel, ScenarioPage, error_message, primary_button
 
-log = logging.getLogger(__name__)
 PLEASE_PICK = "请选择"
 ADDRESS_KEYS = ("province", "city", "district", "street")
 
@@ -74,11 +72,6 @@ def choose_licence_file(parent: QWidget) -> str | None:
     path, _filter = QFileDialog.getOpenFileName(
         parent, "选择营业执照文件", "", "营业执照图片 (*.jpg *.jpeg *.png)")
     return path or None
-
-
-def _message(exc: BaseException) -> str:
-    text = getattr(exc, "message", None)
-    return text if isinstance(text, str) and text else f"操作失败：{type(exc).__name__}"
 
 
 class FormField(QWidget):
@@ -331,12 +324,9 @@ class RegistrationForm(QWidget):
         self.fields[FILE_FIELD].set_error(None)
 
 
-class TradingPage(QWidget):
+class TradingPage(ScenarioPage):
     def __init__(self, ctx: ScenarioContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("Page")
-        self.ctx = ctx
-        self.tasks = TaskRunner(self)
+        super().__init__(ctx, "咸宁市公共资源电子交易平台 · 主体信息登记", parent)
         self.login_poller = Poller(self.tasks, 1000, self)
         self.auth_poller = Poller(self.tasks, 1000, self)
         self.submit_poller = Poller(self.tasks, 1000, self)
@@ -346,10 +336,7 @@ class TradingPage(QWidget):
         self.licence_file: LicenceFile | None = None
         self.submission_key: str | None = None
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<h2>咸宁市公共资源电子交易平台 · 主体信息登记</h2>"))
-        self.notice = Notice()
-        layout.addWidget(self.notice)
+        layout = self.layout_
 
         self.login_box = QGroupBox("电子营业执照登录")
         ll = QHBoxLayout(self.login_box)
@@ -390,7 +377,6 @@ class TradingPage(QWidget):
         self.home.hide()
         layout.addWidget(self.home, 1)
         layout.addStretch(0)
-        self.busy = BusyOverlay(self)
 
         self.login_button.clicked.connect(self.start_login)
         self.fetch_button.clicked.connect(self.request_authorization)
@@ -404,7 +390,7 @@ class TradingPage(QWidget):
     def start_login(self) -> None:
         self.login_poller.stop()
         self.notice.clear_message()
-        self._run("正在生成登录二维码…", lambda: open_login(self.ctx), self._show_login_code)
+        self.run_busy("正在生成登录二维码…", lambda: open_login(self.ctx), self._show_login_code)
 
     def _show_login_code(self, prompt: Any) -> None:
         self.login_qr.show_code(
@@ -415,7 +401,7 @@ class TradingPage(QWidget):
                                 lambda exc: self._poll_failed(self.login_qr, exc))
 
     def _poll_failed(self, panel: QrPanel, exc: BaseException) -> bool:
-        panel.status.setText(f"暂时无法查询扫码结果：{_message(exc)}，正在重试…")
+        panel.status.setText(f"暂时无法查询扫码结果：{error_message(exc)}，正在重试…")
         return True
 
     def _login_answer(self, result: Any) -> bool:
@@ -431,7 +417,7 @@ class TradingPage(QWidget):
             try:
                 self._logged_in(logged_in(result))
             except Exception as exc:  # a malformed answer: say so, stay logged out
-                self.notice.show_message(_message(exc), "error")
+                self.notice.show_message(error_message(exc), "error")
         return False
 
     def _logged_in(self, login: LoggedIn) -> None:
@@ -460,8 +446,8 @@ class TradingPage(QWidget):
             return
         self.auth_poller.stop()
         self.notice.clear_message()
-        self._run("正在发起授权请求…", lambda: open_authorization(self.ctx, login),
-                  self._show_auth_code)
+        self.run_busy("正在发起授权请求…", lambda: open_authorization(self.ctx, login),
+                      self._show_auth_code)
 
     def _show_auth_code(self, prompt: Any) -> None:
         self.auth_qr.show_code(
@@ -484,8 +470,8 @@ class TradingPage(QWidget):
             self.notice.show_message("授权二维码已过期，请重新点击“获取电子营业执照信息”。",
                                      "error")
         elif answer.status == "approved" and login is not None:
-            self._run("正在获取电子营业执照信息…",
-                      lambda: fetch_licence_info(self.ctx, login, answer), self._filled)
+            self.run_busy("正在获取电子营业执照信息…",
+                          lambda: fetch_licence_info(self.ctx, login, answer), self._filled)
         return False
 
     def _filled(self, info: LicenceInfo) -> None:
@@ -515,15 +501,15 @@ class TradingPage(QWidget):
         path = self.choose_file(self)
         if not path:
             return
-        self._run("正在读取文件…", lambda: load_licence_file(path), self._file_loaded,
-                  self._file_refused)
+        self.run_busy("正在读取文件…", lambda: load_licence_file(path), self._file_loaded,
+                      on_error=self._file_refused)
 
     def _file_loaded(self, file: LicenceFile) -> None:
         self.licence_file = file
         self.form.show_file(file)
 
     def _file_refused(self, exc: BaseException) -> None:
-        self.form.fields[FILE_FIELD].set_error(_message(exc))
+        self.form.fields[FILE_FIELD].set_error(error_message(exc))
 
     # -- submission -------------------------------------------------------------------------
 
@@ -547,11 +533,11 @@ class TradingPage(QWidget):
             key = queue_registration(self.ctx, login, values, file)
             return key, deliver(self.ctx, key)
 
-        self._run("正在提交交易平台…", work, self._queued, self._submit_failed)
+        self.run_busy("正在提交交易平台…", work, self._queued, on_error=self._submit_failed)
 
     def _submit_failed(self, exc: BaseException) -> None:
         self.submit_button.setEnabled(True)
-        self.notice.show_message(_message(exc), "error")
+        self.notice.show_message(error_message(exc), "error")
 
     def _queued(self, result: tuple[str, Delivery]) -> None:
         key, state = result
@@ -578,27 +564,3 @@ class TradingPage(QWidget):
         self.result_label.setText("待发送")
         self.ctx.wake_outbox()
         return True
-
-    # -- background -------------------------------------------------------------------------
-
-    def _run(self, text: str, fn: Callable[[], Any], on_done: Callable[[Any], None],
-             on_error: Callable[[BaseException], None] | None = None) -> None:
-        def ok(result: Any) -> None:
-            self.busy.stop()
-            on_done(result)
-
-        def failed(exc: BaseException) -> None:
-            self.busy.stop()
-            log.warning("trading platform step failed: %s", type(exc).__name__)
-            if on_error is not None:
-                on_error(exc)
-            else:
-                self.notice.show_message(_message(exc), "error")
-
-        task = self.tasks.submit(fn, ok, failed)
-        self.busy.start(text, task.cancel)
-
-    def resizeEvent(self, event: QResizeEvent | None) -> None:
-        super().resizeEvent(event)
-        if self.busy.isVisible():
-            self.busy.setGeometry(self.rect())

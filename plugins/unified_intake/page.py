@@ -7,7 +7,7 @@ import threading
 from typing import Any
 
 from PyQt6.QtCore import QObject, Qt, pyqtSignal
-from PyQt6.QtGui import QBrush, QColor, QResizeEvent
+from PyQt6.QtGui import QBrush, QColor
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QButtonGroup,
@@ -43,11 +43,10 @@ from workstation.api import (
     ScenarioContext,
 )
 from workstation.api.ui import (
-    BusyOverlay,
     ConsentPanel,
     FieldRow,
     Notice,
-    TaskRunner,
+    ScenarioPage,
     error_message,
     primary_button,
     print_preview,
@@ -70,12 +69,9 @@ class _PrintProgress(QObject):
     changed = pyqtSignal(object)
 
 
-class IntakePage(QWidget):
+class IntakePage(ScenarioPage):
     def __init__(self, ctx: ScenarioContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("Page")
-        self.ctx = ctx
-        self.tasks = TaskRunner(self)
+        super().__init__(ctx, "统一受理 · 电子证照免提交", parent)
         self.applicant: Applicant | None = None
         self.matter: Matter | None = None
         self.request: Any = None
@@ -88,9 +84,7 @@ class IntakePage(QWidget):
         self.progress = _PrintProgress(self)
         self.progress.changed.connect(self._print_progress)
 
-        layout = QVBoxLayout(self)
-        layout.addWidget(QLabel("<h2>统一受理 · 电子证照免提交</h2>"))
-
+        layout = self.layout_
         form = QGroupBox("办事人信息")
         fl = QVBoxLayout(form)
         kinds = QHBoxLayout()
@@ -123,10 +117,7 @@ class IntakePage(QWidget):
         self.submit_button = primary_button("核验身份并申请授权")
         actions.addWidget(self.submit_button)
         fl.addLayout(actions)
-        layout.addWidget(form)
-
-        self.notice = Notice()
-        layout.addWidget(self.notice)
+        layout.insertWidget(layout.indexOf(self.notice), form)  # the notice under the form
         self.consent_panel = ConsentPanel()
         self.consent_panel.hide()
         layout.addWidget(self.consent_panel)
@@ -171,8 +162,6 @@ class IntakePage(QWidget):
         self.results.hide()
         layout.addWidget(self.results, 1)
         layout.addStretch(0)
-
-        self.busy = BusyOverlay(self)
 
         self.person_radio.toggled.connect(self._kind_changed)
         self.submit_button.clicked.connect(self.submit)
@@ -247,7 +236,7 @@ class IntakePage(QWidget):
         self.matter = self.selected_matter()
         if validated.warnings:
             self.notice.show_message("；".join(validated.warnings))
-        self._run(
+        self.run_busy(
             "正在核验办事人身份…",
             lambda: self.ctx.verify_holder(applicant.kind.value, applicant.holder_id,
                                            applicant.name),
@@ -295,7 +284,7 @@ class IntakePage(QWidget):
             return consent, result, None
 
         self.consent_panel.hide()
-        self._run("正在调取电子证照…", work, self._fetched, on_cancel=cancelled.set)
+        self.run_busy("正在调取电子证照…", work, self._fetched, on_cancel=cancelled.set)
 
     def _fetched(self, outcome: tuple[Any, Any, BaseException | None] | None) -> None:
         if outcome is None:
@@ -343,8 +332,8 @@ class IntakePage(QWidget):
             self.assessments = assess_materials(matter, [], today, consent_declined=True)
             self._show_results()
 
-        self._run("正在记录…", lambda: self.ctx.consents.decline(request, operator=operator),
-                  declined)
+        self.run_busy("正在记录…", lambda: self.ctx.consents.decline(request, operator=operator),
+                      declined)
 
     def _show_results(self) -> None:
         self.table.setRowCount(len(self.assessments))
@@ -396,8 +385,8 @@ class IntakePage(QWidget):
                 log.info("licence picture unavailable: %s", type(exc).__name__)
                 return None
 
-        self._run("正在获取证照图像…", picture,
-                  lambda png: self.licence_dialog(self, licence, png))
+        self.run_busy("正在获取证照图像…", picture,
+                      lambda png: self.licence_dialog(self, licence, png))
 
     # -- material list --------------------------------------------------------------------
 
@@ -421,7 +410,7 @@ class IntakePage(QWidget):
                 holder_id=applicant.holder_id, filename="申请材料清单.pdf",
             )
 
-        self._run("正在生成材料清单…", work, self._preview)
+        self.run_busy("正在生成材料清单…", work, self._preview)
 
     def _preview(self, prepared: Any) -> None:
         self.prepared = prepared
@@ -443,8 +432,8 @@ class IntakePage(QWidget):
                 return printing.reprint(prepared, on_update=emit, cancelled=cancelled)
             return printing.print(prepared, on_update=emit, cancelled=cancelled)
 
-        self._run("正在打印材料清单…", work, self._printed, on_cancel=cancelled.set,
-                  keep_busy_on_cancel=True)
+        self.run_busy("正在打印材料清单…", work, self._printed, on_cancel=cancelled.set,
+                      keep_busy_on_cancel=True)
 
     def reprint(self) -> None:
         if self.prepared is not None:
@@ -465,33 +454,3 @@ class IntakePage(QWidget):
         self.reprint_button.setVisible(outcome.destination == "printer")
         if outcome.status.needs_attention:
             self.notice.show_message(outcome.text, "error")
-
-    # -- background -----------------------------------------------------------------------
-
-    def _run(self, text: str, fn: Any, on_done: Any, on_cancel: Any = None,
-             keep_busy_on_cancel: bool = False) -> None:
-        def ok(result: Any) -> None:
-            self.busy.stop()
-            on_done(result)
-
-        def failed(exc: BaseException) -> None:
-            self.busy.stop()
-            log.warning("unified intake step failed: %s", type(exc).__name__)
-            self.notice.show_message(_message(exc), "error")
-
-        task = self.tasks.submit(fn, ok, failed)
-
-        def cancel() -> None:
-            if keep_busy_on_cancel:  # the work itself winds down (e.g. cancels the job)
-                self.busy.start("正在取消…", None)
-            else:
-                task.cancel()
-            if on_cancel is not None:
-                on_cancel()
-
-        self.busy.start(text, cancel)
-
-    def resizeEvent(self, event: QResizeEvent | None) -> None:
-        super().resizeEvent(event)
-        if self.busy.isVisible():
-            self.busy.setGeometry(self.rect())

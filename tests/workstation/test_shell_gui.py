@@ -188,3 +188,37 @@ def test_demo_phone_shows_every_code_kind_and_presents_it(qtbot, make_core, sand
         assert applicant.extra["code_format"] == kind
         assert source is None or applicant.extra["code_source"] == source
     assert phone.qr.pixmap() is not None and not phone.qr.pixmap().isNull()
+
+
+def test_demo_phone_inbox_shows_the_sandbox_sms_masked(qtbot, sandbox):
+    import httpx
+
+    from workstation.ui.demo_phone import DemoPhone
+
+    sandbox.sms.send("13812345678", "【政务柜】您的取件码为 482913", sender="政务柜")
+    phone = DemoPhone([], lambda *_: "", lambda _code: None,
+                      fetch_sms=lambda: httpx.get(f"{sandbox.url}/sandbox/sms")
+                      .json()["messages"])
+    qtbot.addWidget(phone)
+    phone.show()
+    qtbot.mouseClick(phone.inbox_button, Qt.MouseButton.LeftButton)
+    qtbot.waitUntil(lambda: "482913" in phone.inbox.text(), timeout=10000)
+    assert "138****5678" in phone.inbox.text() and "13812345678" not in phone.inbox.text()
+
+
+def test_a_notice_gets_the_padding_of_its_kind(qtbot, qapp):
+    from workstation.ui.widgets import Notice
+
+    apply_theme(qapp, kiosk=False)
+    holder = QWidget()
+    layout = QVBoxLayout(holder)
+    notice = Notice()
+    layout.addWidget(notice)
+    qtbot.addWidget(holder)
+    holder.resize(600, 200)
+    holder.show()
+    for kind in ("error", "info", "offline"):
+        notice.show_message("企业未同意授权，未调取任何证照和数据。", kind)
+        QApplication.processEvents()
+        inner, outer = notice.contentsRect(), notice.rect()
+        assert inner.left() > outer.left() and inner.top() > outer.top(), kind

@@ -13,7 +13,7 @@ from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QPixmap
 from PyQt6.QtWidgets import QComboBox, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from workstation.services.identity import mask_id_number
+from workstation.services.identity import mask_id_number, mask_phone
 from workstation.ui.tasks import TaskRunner
 
 # (label, code kind, source app)
@@ -35,6 +35,8 @@ class DemoPhone(QWidget):
         issue_code: Callable[[str, str, str | None], str],
         present: Callable[[str], None],
         parent: QWidget | None = None,
+        *,
+        fetch_sms: Callable[[], list[dict[str, str]]] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("演示手机")
@@ -68,6 +70,32 @@ class DemoPhone(QWidget):
         self.present_button.clicked.connect(self._present_code)
         self.person.currentIndexChanged.connect(lambda _i: self.refresh())
         self.kind.currentIndexChanged.connect(lambda _i: self.refresh())
+        # the sandbox's SMS gateway (pickup codes, progress messages): the phone's inbox
+        self._fetch_sms = fetch_sms
+        self.inbox_button = QPushButton("短信收件箱")
+        self.inbox = QLabel()
+        self.inbox.setWordWrap(True)
+        self.inbox.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.inbox.hide()
+        if fetch_sms is not None:
+            layout.addWidget(self.inbox_button)
+            layout.addWidget(self.inbox)
+            self.inbox_button.clicked.connect(self.show_inbox)
+
+    def show_inbox(self) -> None:
+        """The newest sandbox text messages (any number: the demo has one phone for all)."""
+        fetch = self._fetch_sms
+        if fetch is None:
+            return
+
+        def shown(messages: list[dict[str, str]]) -> None:
+            newest = list(reversed(messages))[:5]
+            lines = [f"<b>{mask_phone(m['phone'])}</b> {m['sent_at'][11:16]}<br>{m['text']}"
+                     for m in newest]
+            self.inbox.setText("<br><br>".join(lines) if lines else "暂无短信")
+            self.inbox.show()
+
+        self.tasks.submit(fetch, shown, lambda exc: self.inbox.setText("无法读取短信"))
 
     def refresh(self, then: Callable[[], None] | None = None) -> None:
         """Ask the platform for a fresh code (off the GUI thread), then show it."""

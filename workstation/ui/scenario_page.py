@@ -89,17 +89,21 @@ class ScenarioPage(QWidget):
         self,
         text: str,
         fn: Callable[[], Any],
-        on_done: Callable[[Any], None],
+        on_done: Callable[[Any], object],
         *,
         on_error: Callable[[BaseException], None] | None = None,
         on_cancel: Callable[[], None] | None = None,
         cancellable: bool = True,
+        keep_busy_on_cancel: bool = False,
     ) -> Task:
         """Run ``fn`` off the GUI thread behind the overlay showing ``text``.
 
         ``on_done(result)`` runs on the GUI thread. A failure goes to ``on_error`` or, by
         default, to the notice as the exception's Chinese message. Cancelling drops the result
         and calls ``on_cancel`` (the call itself runs to its end: undo there what must be).
+        With ``keep_busy_on_cancel`` the call winds down by itself once ``on_cancel`` told it
+        to (e.g. cancelling a print job): the overlay shows “正在取消…” and the result is still
+        delivered.
         """
 
         def ok(result: Any) -> None:
@@ -118,7 +122,10 @@ class ScenarioPage(QWidget):
         task = self.tasks.submit(fn, ok, failed)
 
         def cancel() -> None:
-            task.cancel()
+            if keep_busy_on_cancel:
+                self.busy.start("正在取消…", None)
+            else:
+                task.cancel()
             if on_cancel is not None:
                 on_cancel()
 

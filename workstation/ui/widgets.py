@@ -67,11 +67,12 @@ class Notice(QLabel):
         self.hide()
 
     def show_message(self, text: str, kind: str = "info") -> None:
-        self.setObjectName({"info": "Notice", "error": "NoticeError", "offline": "Offline"}[kind])
-        style = self.style()
-        if style is not None:  # re-apply the style sheet for the new object name
-            style.unpolish(self)
-            style.polish(self)
+        name = {"info": "Notice", "error": "NoticeError", "offline": "Offline"}[kind]
+        if name != self.objectName():
+            self.setObjectName(name)
+            # a fresh (empty) style sheet re-polishes the label completely: colours and the
+            # padding too (unpolish/polish alone keeps the old contents margins)
+            self.setStyleSheet(f"/* {name} */")
         self.setText(text)
         self.show()
 
