@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSize, Qt, QTimer, pyqtSignal
@@ -279,6 +281,7 @@ class PharmacyPage(ScenarioPage):
         self.outcome: SettleOutcome | None = None
         self.refund_outcome: RefundOutcome | None = None
         self.receipt: Any = None  # the last prepared receipt
+        self.receipt_text = ""  # where it stands (printed, saved, waiting for paper)
         self.print_outcome: Any = None
         self.refund_dialog: RefundDialog | None = None
         self.log_entries: list[LogEntry] = []
@@ -286,31 +289,73 @@ class PharmacyPage(ScenarioPage):
         self._progress = _PrintProgress(self)
         self._progress.changed.connect(self._print_progress)
 
+        self.retry_button = QPushButton()
+        self.retry_button.hide()
+        self._retry: Callable[[], None] | None = None
+        self.retry_button.clicked.connect(self._retry_clicked)
+        self.continue_print_button = primary_button("已装纸，继续打印")
+        self.continue_print_button.hide()
+        self.continue_print_button.clicked.connect(self.continue_printing)
+        actions = QHBoxLayout()
+        actions.addStretch(1)
+        actions.addWidget(self.continue_print_button)
+        actions.addWidget(self.retry_button)
+        self.layout_.addLayout(actions)
         self.card = CustomerCard()
         self.card.hide()
         self.layout_.addWidget(self.card)
         self.stack = QStackedWidget()
         self.layout_.addWidget(self.stack, 1)
-        self._build_waiting()
-        self._build_sale()
-        self._build_confirm()
-        self._build_done()
-        self._build_log()
-        self.stack.setCurrentWidget(self.waiting_view)
+        # views are built when first shown: a scan opens a fresh page straight onto the
+        # customer and the basket, so the page appears without building the rest
+        self._views: dict[str, QWidget] = {}
         self._rx_widgets: dict[str, tuple[QCheckBox, QLineEdit]] = {}
         # after the base class's offer of an earlier identification (queued first): the
         # catalogue is read with the customer then, or alone here while the till waits
         QTimer.singleShot(0, self._start)
 
     def _start(self) -> None:
-        if self.applicant is None and self.catalogue is None:
-            self.load_catalogue()
+        if self.applicant is None:
+            self.stack.setCurrentWidget(self.waiting_view)
+            if self.catalogue is None:
+                self.load_catalogue()
+
+    def _view(self, name: str) -> QWidget:
+        view = self._views.get(name)
+        if view is None:
+            view = getattr(self, f"_build_{name}")()
+        return view
+
+    def showing(self, name: str) -> bool:
+        """Whether the view ``name`` (waiting, sale, confirm, done, log) is the one shown."""
+        view = self._views.get(name)
+        return view is not None and self.stack.currentWidget() is view
+
+    @property
+    def waiting_view(self) -> QWidget:
+        return self._view("waiting")
+
+    @property
+    def sale_view(self) -> QWidget:
+        return self._view("sale")
+
+    @property
+    def confirm_view(self) -> QWidget:
+        return self._view("confirm")
+
+    @property
+    def done_view(self) -> QWidget:
+        return self._view("done")
+
+    @property
+    def log_view(self) -> QWidget:
+        return self._view("log")
 
     # -- building -----------------------------------------------------------------------------
 
-    def _build_waiting(self) -> None:
-        self.waiting_view = QWidget()
-        lay = QVBoxLayout(self.waiting_view)
+    def _build_waiting(self) -> QWidget:
+        view = QWidget()
+        lay = QVBoxLayout(view)
         self.prompt = self.sign_in_prompt()
         self.prompt.heading.setText("请顾客出示医保电子凭证二维码")
         lay.addWidget(self.prompt)
@@ -322,20 +367,18 @@ class PharmacyPage(ScenarioPage):
         lay.addWidget(hint)
         row = QHBoxLayout()
         row.addStretch(1)
-        self.retry_catalogue_button = QPushButton("重新读取药品目录")
-        self.retry_catalogue_button.hide()
         self.log_button = QPushButton("结算记录 · 退费 · 补打")
-        row.addWidget(self.retry_catalogue_button)
         row.addWidget(self.log_button)
         lay.addLayout(row)
         lay.addStretch(1)
-        self.stack.addWidget(self.waiting_view)
-        self.retry_catalogue_button.clicked.connect(self.load_catalogue)
+        self.stack.addWidget(view)
+        self._views["waiting"] = view
         self.log_button.clicked.connect(self.show_log)
+        return view
 
-    def _build_sale(self) -> None:
-        self.sale_view = QWidget()
-        lay = QHBoxLayout(self.sale_view)
+    def _build_sale(self) -> QWidget:
+        view = QWidget()
+        lay = QHBoxLayout(view)
         lay.setContentsMargins(0, 0, 0, 0)
         left = QGroupBox("查找药品")
         ll = QVBoxLayout(left)
@@ -381,7 +424,8 @@ class PharmacyPage(ScenarioPage):
         bottom.addWidget(self.settle_button)
         rl.addLayout(bottom)
         lay.addWidget(right, 1)
-        self.stack.addWidget(self.sale_view)
+        self.stack.addWidget(view)
+        self._views["sale"] = view
 
         self.search_field.textChanged.connect(self._search)
         self.search_field.returnPressed.connect(self._search_enter)
@@ -389,10 +433,11 @@ class PharmacyPage(ScenarioPage):
         self.add_button.clicked.connect(self._add_selected)
         self.settle_button.clicked.connect(self.preview)
         self.cancel_sale_button.clicked.connect(self.finish)
+        return view
 
-    def _build_confirm(self) -> None:
-        self.confirm_view = QWidget()
-        lay = QVBoxLayout(self.confirm_view)
+    def _build_confirm(self) -> QWidget:
+        view = QWidget()
+        lay = QVBoxLayout(view)
         lay.setContentsMargins(0, 0, 0, 0)
         box = QGroupBox("医保预结算 · 请顾客核对并确认支付")
         bl = QVBoxLayout(box)
@@ -424,13 +469,15 @@ class PharmacyPage(ScenarioPage):
         buttons.addWidget(self.confirm_button)
         bl.addLayout(buttons)
         lay.addWidget(box, 1)
-        self.stack.addWidget(self.confirm_view)
+        self.stack.addWidget(view)
+        self._views["confirm"] = view
         self.back_button.clicked.connect(self._back_to_basket)
         self.confirm_button.clicked.connect(self.confirm)
+        return view
 
-    def _build_done(self) -> None:
-        self.done_view = QWidget()
-        lay = QHBoxLayout(self.done_view)
+    def _build_done(self) -> QWidget:
+        view = QWidget()
+        lay = QHBoxLayout(view)
         lay.setContentsMargins(0, 0, 0, 0)
         box = QGroupBox("结算完成")
         bl = QVBoxLayout(box)
@@ -455,14 +502,11 @@ class PharmacyPage(ScenarioPage):
         bl.addWidget(self.receipt_label)
         bl.addStretch(1)
         buttons = QGridLayout()
-        self.continue_print_button = primary_button("已装纸，继续打印")
-        self.continue_print_button.hide()
         self.reprint_button = QPushButton("补打小票")
         self.refund_button = QPushButton("退费")
         self.done_log_button = QPushButton("结算记录")
         self.next_button = primary_button("下一位顾客")
         self.next_button.setMinimumHeight(40)
-        buttons.addWidget(self.continue_print_button, 0, 0, 1, 3)
         buttons.addWidget(self.reprint_button, 1, 0)
         buttons.addWidget(self.refund_button, 1, 1)
         buttons.addWidget(self.done_log_button, 1, 2)
@@ -481,16 +525,17 @@ class PharmacyPage(ScenarioPage):
         scroll.setFixedWidth(RECEIPT_PX + 24)
         sl.addWidget(scroll)
         lay.addWidget(shown)
-        self.stack.addWidget(self.done_view)
-        self.continue_print_button.clicked.connect(self.continue_printing)
+        self.stack.addWidget(view)
+        self._views["done"] = view
         self.reprint_button.clicked.connect(self.reprint_receipt)
         self.refund_button.clicked.connect(self._refund_current)
         self.done_log_button.clicked.connect(self.show_log)
         self.next_button.clicked.connect(self.finish)
+        return view
 
-    def _build_log(self) -> None:
-        self.log_view = QWidget()
-        lay = QVBoxLayout(self.log_view)
+    def _build_log(self) -> QWidget:
+        view = QWidget()
+        lay = QVBoxLayout(view)
         lay.setContentsMargins(0, 0, 0, 0)
         box = QGroupBox("本收银台结算记录")
         bl = QVBoxLayout(box)
@@ -514,7 +559,8 @@ class PharmacyPage(ScenarioPage):
         buttons.addWidget(self.log_back_button)
         bl.addLayout(buttons)
         lay.addWidget(box, 1)
-        self.stack.addWidget(self.log_view)
+        self.stack.addWidget(view)
+        self._views["log"] = view
         self.log_table.itemSelectionChanged.connect(self._log_selection)
         self.log_refund_button.clicked.connect(self._refund_selected)
         self.log_reprint_button.clicked.connect(self._reprint_selected)
@@ -523,18 +569,31 @@ class PharmacyPage(ScenarioPage):
         self.log_back_button.clicked.connect(self._leave_log)
 
     # -- catalogue and customer -------------------------------------------------------------
+        return view
 
     def load_catalogue(self) -> None:
         def done(catalogue: Catalogue) -> None:
             self.catalogue = catalogue
-            self.retry_catalogue_button.hide()
-            self._search(self.search_field.text())
+            self.notice.clear_message()
+            if "sale" in self._views:
+                self._search(self.search_field.text())
 
         def failed(exc: BaseException) -> None:
-            self.retry_catalogue_button.show()
             self.notice.show_message(error_message(exc), "error")
+            self._offer_retry("重新读取药品目录", self.load_catalogue)
 
         self.run_busy("正在读取药品目录…", self.client.catalogue, done, on_error=failed)
+
+    def _offer_retry(self, text: str, again: Callable[[], None]) -> None:
+        self.retry_button.setText(text)
+        self._retry = again
+        self.retry_button.show()
+
+    def _retry_clicked(self) -> None:
+        self.retry_button.hide()
+        again, self._retry = self._retry, None
+        if again is not None:
+            again()
 
     def applicant_ready(self, applicant: Applicant) -> None:
         """The customer showed their e-voucher (GUI thread): look them up."""
@@ -542,9 +601,16 @@ class PharmacyPage(ScenarioPage):
         self.card.show_waiting(applicant)
         self.card.show()
 
+        known = self.catalogue
+
         def work() -> tuple[Customer, Catalogue]:
-            catalogue = self.catalogue or self.client.catalogue()
-            return self.client.customer(applicant), catalogue
+            if known is not None:
+                return self.client.customer(applicant), known
+            # the catalogue and the customer at once: two round trips in the time of one
+            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ph-catalogue") as pool:
+                catalogue = pool.submit(self.client.catalogue)
+                customer = self.client.customer(applicant)
+                return customer, catalogue.result()
 
         def done(result: tuple[Customer, Catalogue]) -> None:
             self.customer, self.catalogue = result
@@ -559,24 +625,9 @@ class PharmacyPage(ScenarioPage):
         def failed(exc: BaseException) -> None:
             self.card.status.setText("参保信息查询失败")
             self.notice.show_message(error_message(exc), "error")
-            self.retry_customer_button_visible(True)
+            self._offer_retry("重新查询参保信息", lambda: self.applicant_ready(applicant))
 
         self.run_busy("正在查询参保信息…", work, done, on_error=failed)
-
-    def retry_customer_button_visible(self, visible: bool) -> None:
-        """After a failed look-up the retry is the catalogue button's row: keep it simple."""
-        self.retry_catalogue_button.setText("重新查询参保信息" if visible else "重新读取药品目录")
-        self.retry_catalogue_button.setVisible(visible)
-        if visible:
-            self.retry_catalogue_button.clicked.disconnect()
-            self.retry_catalogue_button.clicked.connect(self._retry_customer)
-
-    def _retry_customer(self) -> None:
-        self.retry_catalogue_button.clicked.disconnect()
-        self.retry_catalogue_button.clicked.connect(self.load_catalogue)
-        self.retry_catalogue_button.hide()
-        if self.applicant is not None:
-            self.applicant_ready(self.applicant)
 
     # -- basket -------------------------------------------------------------------------------
 
@@ -586,6 +637,8 @@ class PharmacyPage(ScenarioPage):
         self.settle_button.setEnabled(can)
         self._refresh_basket()
         self.search_field.setFocus()
+        if not self.results.count():  # the whole catalogue, once the page has been drawn
+            QTimer.singleShot(0, lambda: self._search(self.search_field.text()))
 
     def _search(self, text: str) -> None:
         self.results.clear()
@@ -864,11 +917,11 @@ class PharmacyPage(ScenarioPage):
             return prepared, outcome
 
         def failed(exc: BaseException) -> None:
-            self.receipt_label.setText(f"{what}未打印：{error_message(exc)}（结算已完成，"
-                                       "排除故障后点“补打小票”）")
+            self._receipt_status(f"{what}未打印：{error_message(exc)}（结算已完成，"
+                                 "排除故障后点“补打小票”）")
             self.notice.show_message(f"{what}未打印：{error_message(exc)}", "error")
 
-        self.receipt_label.setText(f"正在打印{what}…")
+        self._receipt_status(f"正在打印{what}…")
         self.run_busy(f"正在打印{what}…", work, lambda r: self._printed(r, what),
                       on_error=failed, cancellable=False)
 
@@ -876,25 +929,32 @@ class PharmacyPage(ScenarioPage):
         if self.busy.isVisible():
             self.busy.label.setText(status.text)
 
+    def _receipt_status(self, text: str) -> None:
+        """Where the receipt stands: on the done view, else (from the log) in the notice."""
+        self.receipt_text = text
+        if "done" in self._views:
+            self.receipt_label.setText(text)
+
     def _printed(self, result: tuple[Any, Any], what: str) -> None:
         self.receipt, self.print_outcome = result
         outcome = self.print_outcome
-        picture = pdf_picture(self.receipt.pdf, RECEIPT_PX)
-        if picture is not None:
-            self.receipt_image.setPixmap(picture)
+        if "done" in self._views:
+            picture = pdf_picture(self.receipt.pdf, RECEIPT_PX)
+            if picture is not None:
+                self.receipt_image.setPixmap(picture)
         code = self.receipt.stamp.display_code
         if outcome.status.needs_attention:
-            self.receipt_label.setText(f"{what}：{outcome.text}。请处理后点“已装纸，继续打印”。")
+            self._receipt_status(f"{what}：{outcome.text}。请处理后点“已装纸，继续打印”。")
             self.notice.show_message(f"小票打印机：{outcome.text}（结算已完成，小票等待打印）",
                                      "error")
             self.continue_print_button.show()
             return
         self.continue_print_button.hide()
         if outcome.destination == "file":
-            self.receipt_label.setText(f"未配置小票打印机，{what}已保存为 PDF（验证码 {code}）："
-                                       f"{self.receipt.path}")
+            self._receipt_status(f"未配置小票打印机，{what}已保存为 PDF（验证码 {code}）："
+                                 f"{self.receipt.path}")
         else:
-            self.receipt_label.setText(f"{what}：{outcome.text}（验证码 {code}）")
+            self._receipt_status(f"{what}：{outcome.text}（验证码 {code}）")
             if outcome.status.state.value != "completed":
                 self.notice.show_message(f"{what}：{outcome.text}", "error")
 
@@ -913,7 +973,7 @@ class PharmacyPage(ScenarioPage):
                                                       timeout_s=60, cancelled=cancelled)
 
         self.run_busy("正在打印…", work, lambda r: self._printed(r, "小票"),
-                      on_cancel=cancelled.set)
+                      on_cancel=cancelled.set, keep_busy_on_cancel=True)
 
     def reprint_receipt(self) -> None:
         if self.outcome is not None:
@@ -969,14 +1029,14 @@ class PharmacyPage(ScenarioPage):
                 self.done_title.setText("已退费")
                 self.done_title.setStyleSheet("font-size: 18pt; font-weight: bold;"
                                               " color: #8a1c1c;")
-            if self.stack.currentWidget() is self.log_view:
+            if self.showing("log"):
                 self.show_log()
             self.print_refund_receipt(result.record)
 
         def failed(exc: BaseException) -> None:
             kind = "offline" if isinstance(exc, PharmacyUnavailable) else "error"
             self.notice.show_message(error_message(exc), kind)
-            if self.stack.currentWidget() is self.log_view:
+            if self.showing("log"):
                 self.show_log()
 
         self.run_busy("正在办理退费…",
