@@ -403,7 +403,7 @@ class PharmacyPage(ScenarioPage):
         header = self.basket_table.horizontalHeader()
         assert header is not None
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col, width in ((1, 60), (2, 78), (3, 68), (4, 200), (5, 58)):
+        for col, width in ((1, 56), (2, 74), (3, 64), (4, 236), (5, 56)):
             header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
             self.basket_table.setColumnWidth(col, width)
         self.basket_table.verticalHeader().setDefaultSectionSize(52)  # type: ignore[union-attr]
@@ -716,7 +716,7 @@ class PharmacyPage(ScenarioPage):
         self._rx_widgets = {}
         for row, line in enumerate(self.basket.lines):
             drug = line.drug
-            name = _item(f"{drug.name}\n{drug.spec} · {drug.category_label}")
+            name = _item(f"{drug.name}\n{drug.spec} · {drug.category}类")
             name.setToolTip(f"{drug.name} {drug.spec}\n{drug.maker}\n条码 {drug.barcode}")
             table.setItem(row, 0, name)
             table.setItem(row, 1, _item(yuan(drug.price_fen), right=True))
@@ -882,6 +882,7 @@ class PharmacyPage(ScenarioPage):
         self.receipt_image.setPixmap(QPixmap())
         self.receipt_image.setText("正在生成小票…")
         self.refund_button.setEnabled(True)
+        self.refund_button.show()
         if self.customer is not None and self.customer.has_account:
             self.card.balance.setText(f"个人账户余额：¥{yuan(split.balance_after_fen)}")
         self.stack.setCurrentWidget(self.done_view)
@@ -1026,9 +1027,18 @@ class PharmacyPage(ScenarioPage):
                 f"个人账户 {yuan(r.account_fen)} 元，退还现金 {yuan(r.cash_fen)} 元。")
             if self.outcome is not None and self.outcome.settlement.settlement_id == sid:
                 self.refund_button.setEnabled(False)
+                self.refund_button.hide()
                 self.done_title.setText("已退费")
                 self.done_title.setStyleSheet("font-size: 18pt; font-weight: bold;"
                                               " color: #8a1c1c;")
+                self.cash_prompt.setText(f"请退还顾客现金 ¥{yuan(r.cash_fen)}" if r.cash_fen
+                                         else "无现金需退还")
+                if self.customer is not None and self.customer.has_account:
+                    self.done_labels["balance"].setText(yuan(r.balance_after_fen))
+            if (self.customer is not None and self.customer.has_account
+                    and self.customer.holder_id == result.record.get("customer", {}).get(
+                        "holder_id")):
+                self.card.balance.setText(f"个人账户余额：¥{yuan(r.balance_after_fen)}")
             if self.showing("log"):
                 self.show_log()
             self.print_refund_receipt(result.record)
