@@ -312,7 +312,16 @@ class PharmacyPage(ScenarioPage):
         self._rx_widgets: dict[str, tuple[QCheckBox, QLineEdit]] = {}
         # after the base class's offer of an earlier identification (queued first): the
         # catalogue is read with the customer then, or alone here while the till waits
-        QTimer.singleShot(0, self._start)
+        self._later(self._start)
+
+    def _later(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` once the event loop is back (a child timer: never after the page is
+        destroyed)."""
+        timer = QTimer(self)
+        timer.setSingleShot(True)
+        timer.timeout.connect(fn)
+        timer.timeout.connect(timer.deleteLater)
+        timer.start(0)
 
     def _start(self) -> None:
         if self.applicant is None:
@@ -638,7 +647,7 @@ class PharmacyPage(ScenarioPage):
         self._refresh_basket()
         self.search_field.setFocus()
         if not self.results.count():  # the whole catalogue, once the page has been drawn
-            QTimer.singleShot(0, lambda: self._search(self.search_field.text()))
+            self._later(lambda: self._search(self.search_field.text()))
 
     def _search(self, text: str) -> None:
         self.results.clear()

@@ -233,6 +233,13 @@ def test_voucher_basket_split_confirm_and_receipt(qtbot, core, window, sandbox, 
     assert page.basket.line(amox.code).qty == 2
     assert "合计 ¥" + yuan(2 * 1280 + 1950 + 350) in page.total_label.text()
 
+    # a voucher scanned by a wedge scanner while the search field has the focus lands there:
+    # it is recognised as a code, not taken for a drug, and the basket is unchanged
+    other, _ = sandbox.issue_code(person.holder_id, kind="mi_voucher", source="nhsa_app")
+    search_and_add(qtbot, page, other)
+    assert "二维码" in page.notice.text() and len(page.basket) == 3
+    assert page.search_field.text() == ""
+
     # a prescription drug needs the prescription checked and its number: nothing is sent
     qtbot.mouseClick(page.settle_button, Qt.MouseButton.LeftButton)
     assert page.problems_label.isVisible() and "阿莫西林胶囊" in page.problems_label.text()
