@@ -106,9 +106,16 @@ def generate(spec: PluginSpec, dest: Path) -> list[Path]:
         "open_args": (', kiosk=True, core=make_core(mode="kiosk")'
                       if Audience.CLERK not in spec.audiences else ""),
         "where": "kiosk" if Audience.CLERK not in spec.audiences else "clerk",
+        # kiosk citizens sign in by code or card (the shell hands the page its applicant)
+        "sign_in": ('            sign_in=("ehb_identity", "ss_card", "id_card"),'
+                    '  # how citizens sign in at a kiosk\n'
+                    if Audience.KIOSK in spec.audiences else ""),
     }
+    files = dict(_FILES)
+    if Audience.CLERK not in spec.audiences:  # a kiosk page is driven by signing in
+        files["tests/test_page.py"] = _TEST_KIOSK_PAGE
     written: list[Path] = []
-    for rel, text in _FILES.items():
+    for rel, text in files.items():
         path = dest / Template(rel).substitute(values)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(Template(text).substitute(values), encoding="utf-8")
@@ -225,7 +232,7 @@ def register_scenarios() -> list[ScenarioManifest]:
             licence_types=($licence_types),
             devices=("printer_a4",),
             description="经申请人授权调取电子证照，核验申请材料，打印核验单",
-            api_version=$api_version,  # the plugin API this plugin was written for
+$sign_in            api_version=$api_version,  # the plugin API this plugin was written for
         )
     ]
 
@@ -473,6 +480,11 @@ class Page(ScenarioPage):
         self.findings: list[Finding] = []
         self.document_path: str | None = None
 
+        # On a kiosk the citizen signs in by code or card (the manifest's sign_in) and nobody
+        # types an ID number; at a window the clerk types the applicant in.
+        self.prompt = self.sign_in_prompt()
+        self.prompt.setVisible(ctx.kiosk and bool(self.sign_in_methods))
+        self.layout_.addWidget(self.prompt)
         row = QHBoxLayout()
         self.name_field = FieldRow("姓名", "与身份证一致")
         self.id_field = FieldRow("公民身份号码", "18 位身份证号码")
@@ -481,9 +493,12 @@ class Page(ScenarioPage):
         self.layout_.addLayout(row)
         self.start_button = primary_button("申请授权并核验材料")
         self.layout_.addWidget(self.start_button)
-        self.consent_panel = ConsentPanel()
+        self.consent_panel = ConsentPanel(kiosk=ctx.kiosk)
         self.consent_panel.hide()
         self.layout_.addWidget(self.consent_panel)
+        if ctx.kiosk:
+            for widget in (self.name_field, self.id_field, self.start_button):
+                widget.hide()
         self.findings_label = QLabel()
         self.findings_label.setWordWrap(True)
         self.layout_.addWidget(self.findings_label)
@@ -500,6 +515,17 @@ class Page(ScenarioPage):
         if current is not None:
             self.name_field.edit.setText(current.name)
             self.id_field.edit.setText(current.holder_id)
+
+    def applicant_ready(self, applicant: Applicant) -> None:
+        """The citizen signed in by code or card (called by the shell): on a kiosk, ask for
+        their consent at once; at a window, fill the fields for the clerk."""
+        self.prompt.hide()
+        self.name_field.edit.setText(applicant.name)
+        self.id_field.edit.setText(applicant.holder_id)
+        if self.ctx.kiosk:
+            self.applicant = applicant
+            self.request = consent_request(applicant, self.matter, self.ctx.manifest.id)
+            self.consent_panel.show_preview(self.request.preview_lines())
 
     def ask_consent(self) -> None:
         self.notice.clear_message()
@@ -725,6 +751,52 @@ def test_declined_consent_fetches_nothing(driver, applicant, sandbox):
     driver.fill("name_field", applicant.name)
     driver.fill("id_field", applicant.holder_id)
     driver.click("start_button")
+    driver.click(driver.page.consent_panel.decline_button)
+    driver.wait_idle()
+    assert "未同意" in driver.page.notice.text()
+    assert [e for e in sandbox.access_log if e.holder_id == applicant.holder_id] == []
+'''
+
+_TEST_KIOSK_PAGE = '''\
+"""The kiosk page driven like a citizen would: sign in with a code, agree, print."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from $name import SCENARIO_ID
+
+
+@pytest.fixture
+def driver(open_page, make_core):
+    """The page, opened from its tile on a $where workstation."""
+    return open_page(SCENARIO_ID$open_args)
+
+
+def test_the_page_asks_the_citizen_to_sign_in(driver):
+    assert driver.page.prompt.isVisible()
+    assert not driver.page.id_field.isVisible()  # nobody types an ID number at a kiosk
+
+
+def test_sign_in_consent_fetch_and_print(driver, applicant, sandbox):
+    code, _expires = sandbox.issue_code(applicant.holder_id)  # the 鄂汇办 identity code
+    driver.scan(code)  # the page starts afresh for the citizen who signed in
+    driver.wait_until(lambda: driver.page.consent_panel.isVisible())
+    assert [e for e in sandbox.access_log if e.holder_id == applicant.holder_id] == []
+    driver.click(driver.page.consent_panel.accept_button)
+    driver.wait_idle()
+    assert "免提交" in driver.page.findings_label.text()
+    driver.click("print_button")
+    driver.wait_idle()
+    assert Path(driver.page.document_path).read_bytes().startswith(b"%PDF")
+
+
+def test_declined_consent_fetches_nothing(driver, applicant, sandbox):
+    code, _expires = sandbox.issue_code(applicant.holder_id)
+    driver.scan(code)
+    driver.wait_until(lambda: driver.page.consent_panel.isVisible())
     driver.click(driver.page.consent_panel.decline_button)
     driver.wait_idle()
     assert "未同意" in driver.page.notice.text()

@@ -324,6 +324,31 @@ class PageDriver:
         assert w.isEnabled(), f"{w.text() if hasattr(w, 'text') else w} is disabled"
         self.qtbot.mouseClick(w, Qt.MouseButton.LeftButton)
 
+    def scan(self, code: str, timeout_ms: int = DEFAULT_TIMEOUT_MS) -> None:
+        """Show a QR ``code`` to the scanner while the page is open, as a citizen signing in.
+
+        For a scenario with ``sign_in`` the shell starts the session on a fresh page of the
+        scenario: ``self.page`` follows it (and waits until the shell has offered it the
+        applicant). Elsewhere the session starts and the launcher shows, as after any scan.
+        """
+        window, old = self.window, self.page
+        scenario = window.current_scenario
+        window.code_scanned(code)
+
+        def settled() -> bool:
+            if window.core.sessions.applicant is None:
+                return False
+            current = window.stack.currentWidget()
+            return current is not old and not window.tasks.busy
+
+        self.qtbot.waitUntil(settled, timeout=timeout_ms)
+        current = window.stack.currentWidget()
+        if scenario is not None and current is not None and current is window.pages.get(scenario):
+            self.page = current
+            from PyQt6.QtWidgets import QApplication
+
+            QApplication.processEvents()  # the page is offered its applicant on a zero timer
+
     @property
     def busy(self) -> bool:
         """Whether a busy overlay covers the page or the window, or page work is running."""

@@ -161,16 +161,20 @@ def test_bad_manifest_is_rejected_with_a_clear_error(plugin_venv, tmp_path):
     plugin_venv.run("-m", "pip", "uninstall", "-y", "-q", "mianzheng-bad-manifest")
 
 
-def test_scaffolded_package_installs_and_passes_its_own_tests(plugin_venv, tmp_path):
-    """GIVEN `mianzheng new-plugin` WHEN its package is pip-installed (editable, as the guide
-    says) THEN the scenario is listed, its own tests pass and it is ruff-clean."""
-    dest = tmp_path / "mianzheng-water-bill"
-    out = plugin_venv.run("-m", "workstation.cli", "new-plugin", "water_bill",
-                          "--title", "水费账户核验", "--dest", dest)
+@pytest.mark.parametrize(("name", "audience"), [("water_bill", "clerk"),
+                                              ("self_check", "kiosk")])
+def test_scaffolded_package_installs_and_passes_its_own_tests(plugin_venv, tmp_path, name,
+                                                              audience):
+    """GIVEN `mianzheng new-plugin` (a window scenario, or a kiosk one whose citizens sign in
+    by code) WHEN its package is pip-installed (editable, as the guide says) THEN the scenario
+    is listed, its own tests pass and it is ruff-clean."""
+    dest = tmp_path / f"mianzheng-{name.replace('_', '-')}"
+    out = plugin_venv.run("-m", "workstation.cli", "new-plugin", name, "--title", "水费账户核验",
+                          "--audience", audience, "--dest", dest)
     assert out.returncode == 0, out.stderr
     plugin_venv.pip_install(dest, editable=True)
     listing = plugin_venv.plugins_json()
-    assert "water_bill" in [s["id"] for s in listing["scenarios"]]  # type: ignore[attr-defined]
+    assert name in [s["id"] for s in listing["scenarios"]]  # type: ignore[attr-defined]
     tests = plugin_venv.run("-m", "pytest", "-q", "-p", "no:cacheprovider", cwd=dest)
     assert tests.returncode == 0, tests.stdout[-3000:] + tests.stderr[-3000:]
     assert "11 passed" in tests.stdout

@@ -36,6 +36,17 @@ def test_kiosk_only_scenario_is_tested_on_a_kiosk_workstation(tmp_path):
     assert 'open_page(SCENARIO_ID, kiosk=True, core=make_core(mode="kiosk"))' in tests
     init = (tmp_path / "self_print" / "__init__.py").read_text(encoding="utf-8")
     assert "audiences=(Audience.KIOSK,)," in init
+    # citizens sign in by code or card; the generated test signs in and agrees on screen
+    assert 'sign_in=("ehb_identity", "ss_card", "id_card"),' in init
+    assert "driver.scan(code)" in tests and "driver.fill(" not in tests
+
+
+def test_window_scenario_keeps_typed_applicants(tmp_path):
+    generate(PluginSpec("water_bill", "水费账户核验"), tmp_path)
+    init = (tmp_path / "water_bill" / "__init__.py").read_text(encoding="utf-8")
+    assert "sign_in=" not in init
+    tests = (tmp_path / "tests" / "test_page.py").read_text(encoding="utf-8")
+    assert 'driver.fill("id_field", applicant.holder_id)' in tests
 
 
 @pytest.mark.parametrize(

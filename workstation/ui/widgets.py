@@ -87,17 +87,19 @@ class ConsentPanel(QFrame):
     accepted = pyqtSignal()
     declined = pyqtSignal()
 
-    def __init__(self, parent: QWidget | None = None) -> None:
+    def __init__(self, parent: QWidget | None = None, *, kiosk: bool = False) -> None:
         super().__init__(parent)
         self.setObjectName("Notice")
         layout = QVBoxLayout(self)
-        self.title = QLabel("<b>证照调取授权</b>")
+        # at a window the clerk asks the applicant; at a kiosk the citizen answers themselves
+        self.title = QLabel("<b>请确认：授权调取您的电子证照</b>" if kiosk
+                            else "<b>证照调取授权</b>")
         self.body = QLabel()
         self.body.setWordWrap(True)
         self.body.setTextFormat(Qt.TextFormat.PlainText)
         buttons = QHBoxLayout()
-        self.accept_button = primary_button("申请人同意调取")
-        self.decline_button = QPushButton("申请人不同意")
+        self.accept_button = primary_button("我同意调取" if kiosk else "申请人同意调取")
+        self.decline_button = QPushButton("不同意" if kiosk else "申请人不同意")
         buttons.addStretch(1)
         buttons.addWidget(self.decline_button)
         buttons.addWidget(self.accept_button)
