@@ -116,7 +116,8 @@ def main(out: Path) -> None:
             assert isinstance(current, PharmacyPage)
             return current
 
-        wait(lambda: page() is not till and page().customer is not None and not page().is_busy)
+        wait(lambda: page() is not till and page().customer is not None and not page().is_busy
+             and page().showing("sale"))
         p = page()
         assert p.catalogue is not None
         for name, qty in (("阿莫西林胶囊", 2), ("苯磺酸氨氯地平片", 1), ("氯雷他定片", 1),
@@ -162,7 +163,7 @@ def main(out: Path) -> None:
         win.open_scenario("pharmacy")
         code, _ = server.issue_code(person.holder_id, kind="mi_voucher", source="nhsa_app")
         win.code_scanned(code)
-        wait(lambda: page().customer is not None and not page().is_busy)
+        wait(lambda: page().customer is not None and not page().is_busy and page().showing("sale"))
         p = page()
         assert p.catalogue is not None
         p.add_drug(next(d for d in p.catalogue.drugs if d.name == "氯雷他定片"), 2)

@@ -629,7 +629,7 @@ class PharmacyPage(ScenarioPage):
                 self.notice.show_message(refusal, "error")
             else:
                 self.notice.clear_message()
-            self._show_sale()
+            self._later(self._show_sale)  # the customer is drawn first, the basket next
 
         def failed(exc: BaseException) -> None:
             self.card.status.setText("参保信息查询失败")

@@ -100,7 +100,7 @@ def identified(qtbot: Any, win: MainWindow, before: Any, holder_id: str) -> Phar
         page = win.stack.currentWidget()
         return (isinstance(page, PharmacyPage) and page is not before
                 and page.customer is not None and page.customer.holder_id == holder_id
-                and not page.is_busy)
+                and not page.is_busy and page.showing("sale"))
 
     qtbot.waitUntil(ready, timeout=WAIT)
     return current(win)

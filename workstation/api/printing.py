@@ -6,7 +6,8 @@ A print template (:class:`workstation.api.PrintTemplate`) pairs a
 render a :class:`SimpleDocument`; a plugin with its own layout may use ``build_pdf``,
 ``get_styles``, ``para`` and ``PageDecoration``, which embed the CJK font and break Chinese lines
 correctly; a roll-paper (80 mm) document uses ``build_receipt_pdf`` (one page as long as its
-content), with ``FauxBoldTitle`` and the stamp's ``VerificationBlock``.
+content), with ``FauxBoldTitle`` and the stamp's ``VerificationBlock`` (these three since
+plugin API 2).
 """
 
 from __future__ import annotations
