@@ -546,7 +546,7 @@ class PharmacyPage(ScenarioPage):
         view = QWidget()
         lay = QVBoxLayout(view)
         lay.setContentsMargins(0, 0, 0, 0)
-        box = QGroupBox("本收银台结算记录")
+        box = QGroupBox("结算记录（最近 100 笔）")
         bl = QVBoxLayout(box)
         self.log_table = _table(["时间", "结算单号", "顾客", "金额", "状态"])
         header = self.log_table.horizontalHeader()

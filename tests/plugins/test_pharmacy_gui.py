@@ -295,6 +295,33 @@ def test_voucher_basket_split_confirm_and_receipt(qtbot, core, window, sandbox, 
 # -- identification ---------------------------------------------------------------------------
 
 
+class StepClock:
+    """Each reading ``step`` seconds after the last: the key burst of a scanner."""
+
+    def __init__(self, step: float) -> None:
+        self.now, self.step = 0.0, step
+
+    def __call__(self) -> float:
+        self.now += self.step
+        return self.now
+
+
+def test_a_keyboard_wedge_burst_identifies_the_customer(qtbot, core, window, sandbox):
+    """The scanner types the voucher in a burst on the waiting till: the shell's wedge filter
+    takes it as a scan (not as typing) and the customer is shown."""
+    person = employee(sandbox)
+    win = window(core)
+    till = open_till(qtbot, win)
+    assert win.wedge is not None
+    win.wedge.clock = StepClock(0.003)
+    code, _ = sandbox.issue_code(person.holder_id, kind="mi_voucher", source="alipay")
+    till.setFocus()
+    qtbot.keyClicks(till, code)
+    qtbot.keyClick(till, Qt.Key.Key_Return)
+    page = identified(qtbot, win, till, person.holder_id)
+    assert "支付宝医保电子凭证" in page.card.source.text()
+
+
 def test_each_voucher_app_identifies_the_customer(qtbot, core, window, sandbox):
     person = employee(sandbox)
     win = window(core)
