@@ -14,15 +14,11 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from PyQt6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QSize, Qt, QTimer, pyqtSignal
-from PyQt6.QtGui import QImage, QPainter, QPixmap
-from PyQt6.QtPdf import QPdfDocument
+from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtGui import QPixmap
 from PyQt6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
-    QComboBox,
-    QDialog,
-    QFrame,
     QGridLayout,
     QGroupBox,
     QHBoxLayout,
@@ -31,13 +27,10 @@ from PyQt6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QListWidgetItem,
-    QPlainTextEdit,
     QPushButton,
     QScrollArea,
     QSpinBox,
     QStackedWidget,
-    QTableWidget,
-    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -71,6 +64,14 @@ from plugins.pharmacy.logic import (
     totals,
     yuan,
 )
+from plugins.pharmacy.widgets import (
+    CustomerCard,
+    RefundDialog,
+    amount_grid,
+    make_table,
+    pdf_picture,
+    table_item,
+)
 from workstation.api import CHINA_TZ, Applicant, ScenarioContext, mask_id_number, mask_name
 from workstation.api.ui import ScenarioPage, error_message, primary_button
 
@@ -94,179 +95,6 @@ class _PrintProgress(QObject):
     """Carries print-job updates from the printing thread to the GUI thread."""
 
     changed = pyqtSignal(object)
-
-
-def _item(text: str, *, right: bool = False) -> QTableWidgetItem:
-    item = QTableWidgetItem(text)
-    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
-    if right:
-        item.setTextAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-    return item
-
-
-def _table(headers: list[str]) -> QTableWidget:
-    table = QTableWidget(0, len(headers))
-    table.setHorizontalHeaderLabels(headers)
-    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
-    table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-    vertical = table.verticalHeader()
-    if vertical is not None:
-        vertical.setVisible(False)
-        vertical.setDefaultSectionSize(40)
-    return table
-
-
-def _amount_grid(fields: tuple[tuple[str, str], ...], columns: int = 5
-                 ) -> tuple[QGridLayout, dict[str, QLabel]]:
-    """Large amounts under small captions (the split, the settled amounts)."""
-    grid = QGridLayout()
-    grid.setHorizontalSpacing(28)
-    labels: dict[str, QLabel] = {}
-    for n, (key, text) in enumerate(fields):
-        row, col = divmod(n, columns)
-        caption = QLabel(text)
-        caption.setStyleSheet("color: #52606d;")
-        value = QLabel()
-        value.setStyleSheet("font-size: 18pt; font-weight: bold;")
-        grid.addWidget(caption, row * 2, col)
-        grid.addWidget(value, row * 2 + 1, col)
-        labels[key] = value
-    return grid, labels
-
-
-def pdf_picture(pdf: bytes, width: int) -> QPixmap | None:
-    """The first page of a PDF as a picture ``width`` pixels wide (white background)."""
-    data = QByteArray(pdf)
-    buffer = QBuffer(data)
-    buffer.open(QIODevice.OpenModeFlag.ReadOnly)
-    document = QPdfDocument(None)
-    document.load(buffer)
-    if document.pageCount() < 1:
-        return None
-    size = document.pagePointSize(0)
-    height = round(width * size.height() / max(1.0, size.width()))
-    image = document.render(0, QSize(width, height))
-    canvas = QImage(image.size(), QImage.Format.Format_RGB32)
-    canvas.fill(Qt.GlobalColor.white)
-    painter = QPainter(canvas)
-    painter.drawImage(0, 0, image)
-    painter.end()
-    document.close()
-    return QPixmap.fromImage(canvas)
-
-
-class CustomerCard(QFrame):
-    """Who is paying: name, masked ID number, scheme, status, personal-account balance."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.setObjectName("CustomerCard")
-        self.setStyleSheet("#CustomerCard { background: white; border: 1px solid #d0d7de;"
-                           " border-radius: 8px; } #CustomerCard QLabel { padding: 1px; }")
-        grid = QGridLayout(self)
-        grid.setContentsMargins(14, 8, 14, 8)
-        grid.setHorizontalSpacing(24)
-        self.name = QLabel()
-        self.name.setStyleSheet("font-size: 15pt; font-weight: bold;")
-        self.id_number = QLabel()
-        self.scheme = QLabel()
-        self.status = QLabel()
-        self.balance = QLabel()
-        self.balance.setStyleSheet("font-size: 13pt; font-weight: bold; color: #1b5e20;")
-        self.source = QLabel()
-        self.source.setStyleSheet("color: #52606d;")
-        grid.addWidget(self.name, 0, 0)
-        grid.addWidget(self.id_number, 1, 0)
-        grid.addWidget(self.scheme, 0, 1)
-        grid.addWidget(self.status, 1, 1)
-        grid.addWidget(self.balance, 0, 2)
-        grid.addWidget(self.source, 1, 2)
-        grid.setColumnStretch(2, 1)
-
-    def show_customer(self, c: Customer) -> None:
-        self.name.setText(f"顾客：{c.name}")
-        self.id_number.setText(f"证件号码：{c.masked_id}")
-        self.source.setText(f"医保电子凭证 · {c.source_label}" if c.source_label else
-                            "医保电子凭证")
-        if not c.insured:
-            self.scheme.setText("参保险种：—")
-            self.status.setText("参保状态：<span style='color:#c62828'>未查询到参保信息</span>")
-            self.balance.setText("")
-            return
-        self.scheme.setText(f"参保险种：{c.insurance_type}")
-        colour = "#1b5e20" if c.active else "#c62828"
-        self.status.setText(f"参保状态：<span style='color:{colour}'>{c.status}</span>"
-                            f"　参保地：{c.region}")
-        self.balance.setText(f"个人账户余额：¥{yuan(c.balance_fen)}" if c.has_account
-                             else "无个人账户（城乡居民）")
-
-    def show_waiting(self, applicant: Applicant) -> None:
-        self.name.setText(f"顾客：{applicant.name}")
-        self.id_number.setText(f"证件号码：{applicant.masked_id}")
-        for label in (self.scheme, self.status, self.balance, self.source):
-            label.setText("")
-        self.status.setText("正在查询参保信息…")
-
-
-class RefundDialog(QDialog):
-    """退费: the settlement, a reason (chosen) and what happened (free text)."""
-
-    submitted = pyqtSignal(str, str)  # reason code, note
-
-    def __init__(self, parent: QWidget, entry: dict[str, Any], reasons: dict[str, str]) -> None:
-        super().__init__(parent)
-        self.setWindowTitle("医保结算退费")
-        self.setMinimumWidth(520)
-        layout = QVBoxLayout(self)
-        title = QLabel("<b>医保结算退费</b>")
-        title.setStyleSheet("font-size: 14pt;")
-        layout.addWidget(title)
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
-        self.summary.setText(
-            f"结算单号：{entry['settlement_id']}<br>结算时间：{entry['settled_at']}<br>"
-            f"顾客：{entry['customer']}　证件号码：{entry['masked_id']}<br>"
-            f"合计 ¥{yuan(entry['total_fen'])}：统筹基金 {yuan(entry['fund_fen'])}，"
-            f"个人账户 {yuan(entry['account_fen'])}，现金 {yuan(entry['cash_fen'])}")
-        layout.addWidget(self.summary)
-        layout.addWidget(QLabel("退费原因："))
-        self.reason = QComboBox()
-        self.reason.addItem("请选择退费原因", "")
-        for code, text in reasons.items():
-            self.reason.addItem(text, code)
-        layout.addWidget(self.reason)
-        layout.addWidget(QLabel("退费说明（选“其他原因”时必填）："))
-        self.note = QPlainTextEdit()
-        self.note.setPlaceholderText("例如：药品未拆封，包装完好")
-        self.note.setFixedHeight(72)
-        layout.addWidget(self.note)
-        self.error = QLabel()
-        self.error.setObjectName("FieldError")
-        self.error.setWordWrap(True)
-        self.error.hide()
-        layout.addWidget(self.error)
-        notice = QLabel("退费后，统筹基金和个人账户支付的金额原路退回，现金部分当面退还顾客；"
-                        "同一笔结算只能退费一次。")
-        notice.setWordWrap(True)
-        notice.setStyleSheet("color: #52606d;")
-        layout.addWidget(notice)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        self.cancel_button = QPushButton("取消")
-        self.ok_button = primary_button("确认退费")
-        buttons.addWidget(self.cancel_button)
-        buttons.addWidget(self.ok_button)
-        layout.addLayout(buttons)
-        self.cancel_button.clicked.connect(self.reject)
-        self.ok_button.clicked.connect(self._submit)
-
-    def show_error(self, text: str) -> None:
-        self.error.setText(text)
-        self.error.show()
-
-    def _submit(self) -> None:
-        self.submitted.emit(str(self.reason.currentData() or ""), self.note.toPlainText())
 
 
 class PharmacyPage(ScenarioPage):
@@ -408,7 +236,7 @@ class PharmacyPage(ScenarioPage):
 
         right = QGroupBox("购药清单")
         rl = QVBoxLayout(right)
-        self.basket_table = _table(["药品", "单价", "数量", "金额", "处方核验", ""])
+        self.basket_table = make_table(["药品", "单价", "数量", "金额", "处方核验", ""])
         header = self.basket_table.horizontalHeader()
         assert header is not None
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -450,14 +278,15 @@ class PharmacyPage(ScenarioPage):
         lay.setContentsMargins(0, 0, 0, 0)
         box = QGroupBox("医保预结算 · 请顾客核对并确认支付")
         bl = QVBoxLayout(box)
-        grid, self.split_labels = _amount_grid((("total", "合计"), ("fund", "统筹基金支付"),
+        grid, self.split_labels = amount_grid((("total", "合计"), ("fund", "统筹基金支付"),
                                                 ("account", "个人账户支付"), ("cash", "现金支付"),
                                                 ("balance", "支付后个人账户余额")))
         bl.addLayout(grid)
         self.split_note = QLabel()
         self.split_note.setWordWrap(True)
         bl.addWidget(self.split_note)
-        self.split_table = _table(["药品", "数量", "金额", "类别", "统筹支付", "先行自付", "自费"])
+        self.split_table = make_table(["药品", "数量", "金额", "类别", "统筹支付", "先行自付",
+                                       "自费"])
         header = self.split_table.horizontalHeader()
         assert header is not None
         header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
@@ -497,7 +326,7 @@ class PharmacyPage(ScenarioPage):
         self.done_body.setWordWrap(True)
         self.done_body.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         bl.addWidget(self.done_body)
-        grid, self.done_labels = _amount_grid((("total", "合计"), ("fund", "统筹基金支付"),
+        grid, self.done_labels = amount_grid((("total", "合计"), ("fund", "统筹基金支付"),
                                                ("account", "个人账户支付"), ("cash", "现金支付"),
                                                ("balance", "个人账户余额")), columns=3)
         bl.addLayout(grid)
@@ -548,7 +377,7 @@ class PharmacyPage(ScenarioPage):
         lay.setContentsMargins(0, 0, 0, 0)
         box = QGroupBox("结算记录（最近 100 笔）")
         bl = QVBoxLayout(box)
-        self.log_table = _table(["时间", "结算单号", "顾客", "金额", "状态"])
+        self.log_table = make_table(["时间", "结算单号", "顾客", "金额", "状态"])
         header = self.log_table.horizontalHeader()
         assert header is not None
         header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
@@ -725,10 +554,10 @@ class PharmacyPage(ScenarioPage):
         self._rx_widgets = {}
         for row, line in enumerate(self.basket.lines):
             drug = line.drug
-            name = _item(f"{drug.name}\n{drug.spec} · {drug.category}类")
+            name = table_item(f"{drug.name}\n{drug.spec} · {drug.category}类")
             name.setToolTip(f"{drug.name} {drug.spec}\n{drug.maker}\n条码 {drug.barcode}")
             table.setItem(row, 0, name)
-            table.setItem(row, 1, _item(yuan(drug.price_fen), right=True))
+            table.setItem(row, 1, table_item(yuan(drug.price_fen), right=True))
             qty = QSpinBox()
             qty.setRange(1, 99)
             qty.setValue(line.qty)
@@ -736,7 +565,7 @@ class PharmacyPage(ScenarioPage):
             qty.setObjectName(f"qty:{drug.code}")
             qty.valueChanged.connect(lambda v, c=drug.code: self._qty_changed(c, v))
             table.setCellWidget(row, 2, qty)
-            table.setItem(row, 3, _item(yuan(line.amount_fen), right=True))
+            table.setItem(row, 3, table_item(yuan(line.amount_fen), right=True))
             if drug.rx:
                 cell = QWidget()
                 cl = QHBoxLayout(cell)
@@ -754,7 +583,7 @@ class PharmacyPage(ScenarioPage):
                 table.setCellWidget(row, 4, cell)
                 self._rx_widgets[drug.code] = (tick, number)
             else:
-                table.setItem(row, 4, _item("非处方药，无需处方"))
+                table.setItem(row, 4, table_item("非处方药，无需处方"))
             remove = QPushButton("删除")
             remove.setObjectName(f"remove:{drug.code}")
             remove.clicked.connect(lambda _c=False, c=drug.code: self.remove_drug(c))
@@ -766,7 +595,7 @@ class PharmacyPage(ScenarioPage):
         line = self.basket.line(code)
         row = next((i for i, ln in enumerate(self.basket.lines) if ln.drug.code == code), None)
         if line is not None and row is not None:
-            self.basket_table.setItem(row, 3, _item(yuan(line.amount_fen), right=True))
+            self.basket_table.setItem(row, 3, table_item(yuan(line.amount_fen), right=True))
         self._refresh_totals()
 
     def _rx_changed(self, code: str) -> None:
@@ -826,7 +655,7 @@ class PharmacyPage(ScenarioPage):
                       CATEGORY_LABELS.get(ln.category, ln.category), yuan(ln.fund_fen),
                       yuan(ln.self_pay_first_fen), yuan(ln.out_of_scope_fen)]
             for col, value in enumerate(values):
-                table.setItem(row, col, _item(value, right=col in (2, 4, 5, 6)))
+                table.setItem(row, col, table_item(value, right=col in (2, 4, 5, 6)))
         self.confirm_button.setText("顾客确认支付")
         self.confirm_button.setEnabled(True)
         self.back_button.setEnabled(True)
@@ -1074,7 +903,7 @@ class PharmacyPage(ScenarioPage):
                 ident = e.key if e.kind == SETTLEMENT else "（结算结果待确认）"
                 for col, value in enumerate((f"{when:%m-%d %H:%M}", ident, e.masked_name,
                                              yuan(e.total_fen), e.state_label)):
-                    table.setItem(row, col, _item(value, right=col == 3))
+                    table.setItem(row, col, table_item(value, right=col == 3))
             self._log_selection()
             self.stack.setCurrentWidget(self.log_view)
 
