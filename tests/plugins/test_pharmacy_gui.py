@@ -46,7 +46,8 @@ def window(qtbot: Any) -> Any:
         win.idle.stop()
         win.tasks.wait_for_done(10000)
         for page in list(win.pages.values()):
-            page.tasks.wait_for_done(10000) if hasattr(page, "tasks") else None
+            if isinstance(page, PharmacyPage):
+                page.tasks.wait_for_done(10000)
 
 
 def roll80_queue(cups: Any) -> tuple[str, Path]:
