@@ -46,9 +46,11 @@ from workstation.services.model import LICENCE_TYPES, HolderKind, Licence
 
 if TYPE_CHECKING:
     from sandbox.enterprise import EnterprisePlatforms
+    from sandbox.locker import LockerPlatform
     from sandbox.mi_accounts import MiAccounts
     from sandbox.pharmacy import PharmacyPlatform
     from sandbox.sms import SmsGateway
+    from sandbox.utilities import UtilityPlatforms
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +128,10 @@ PLATFORMS: list[tuple[str, str]] = [
     ("sms", "sandbox.sms:SmsGateway"),
     # S1 药店买药: drug catalogue, insured person, pre-settlement, settlement, refund
     ("pharmacy", "sandbox.pharmacy:PharmacyPlatform"),
+    # S12/S13: gas and water connection applications (报装), visits, states, SMS
+    ("utilities", "sandbox.utilities:UtilityPlatforms"),
+    # S4: the 综合收发件政务柜 back office (staff notification feed, pickup-code SMS)
+    ("locker", "sandbox.locker:LockerPlatform"),
 ]
 
 
@@ -310,6 +316,8 @@ class SandboxServer:
         mi_accounts: MiAccounts
         sms: SmsGateway
         pharmacy: PharmacyPlatform
+        utilities: UtilityPlatforms
+        locker: LockerPlatform
 
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int = DEFAULT_SEED,

@@ -30,11 +30,13 @@ from printing.material_list import (
     render_material_list,
     sample_material_list,
 )
+from printing.receipts import LockerSlip
 from printing.simple import SimpleDocument, render_simple_document, sample_simple_document
 
 __all__ = [
     "DocumentStamp",
     "FauxBoldTitle",
+    "LockerSlip",
     "MaterialListDocument",
     "MaterialListItem",
     "PageDecoration",
