@@ -483,11 +483,11 @@ class PharmacyClient:
         except (KeyError, TypeError, ValueError) as exc:
             raise PharmacyUnavailable(f"{PLATFORM}返回的参保信息格式不正确") from exc
 
-    def preview(self, customer: Customer, basket: Basket) -> Split:
+    def preview(self, customer: Customer, lines: list[dict[str, Any]]) -> Split:
+        """The split of a basket's ``request_lines()`` (changes nothing)."""
         data = self._call("POST", "/api/v1/pharmacy/settlements/preview",
                           "pharmacy/preview", "暂时不能预结算，购药清单已保留，请稍后重试",
-                          json={"holder_id": customer.holder_id,
-                                "lines": basket.request_lines()})
+                          json={"holder_id": customer.holder_id, "lines": lines})
         return Split.from_json(data)
 
     def settle(self, customer: Customer, lines: list[dict[str, Any]], key: str) -> Settlement:

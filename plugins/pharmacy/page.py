@@ -631,8 +631,8 @@ class PharmacyPage(ScenarioPage):
             self.split = split
             self._show_split(split)
 
-        self.run_busy("正在医保预结算…", lambda: self.client.preview(customer, self.basket),
-                      done)
+        lines = self.basket.request_lines()  # read here: the basket is the GUI thread's
+        self.run_busy("正在医保预结算…", lambda: self.client.preview(customer, lines), done)
 
     def _show_split(self, split: Split) -> None:
         labels = self.split_labels
