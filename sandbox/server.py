@@ -46,10 +46,12 @@ from workstation.services.model import LICENCE_TYPES, HolderKind, Licence
 
 if TYPE_CHECKING:
     from sandbox.enterprise import EnterprisePlatforms
+    from sandbox.forms import FormsPlatform
     from sandbox.locker import LockerPlatform
     from sandbox.mi_accounts import MiAccounts
     from sandbox.pharmacy import PharmacyPlatform
     from sandbox.sms import SmsGateway
+    from sandbox.social_security import SocialSecurityPlatform
     from sandbox.utilities import UtilityPlatforms
 
 log = logging.getLogger(__name__)
@@ -128,6 +130,10 @@ PLATFORMS: list[tuple[str, str]] = [
     ("sms", "sandbox.sms:SmsGateway"),
     # S1 药店买药: drug catalogue, insured person, pre-settlement, settlement, refund
     ("pharmacy", "sandbox.pharmacy:PharmacyPlatform"),
+    # S3 electronic form platform: filled-in application forms, idempotent by Idempotency-Key
+    ("forms", "sandbox.forms:FormsPlatform"),
+    # S6: social insurance records (contributions by type, personal accounts)
+    ("social_security", "sandbox.social_security:SocialSecurityPlatform"),
     # S12/S13: gas and water connection applications (报装), visits, states, SMS
     ("utilities", "sandbox.utilities:UtilityPlatforms"),
     # S4: the 综合收发件政务柜 back office (staff notification feed, pickup-code SMS)
@@ -316,6 +322,8 @@ class SandboxServer:
         mi_accounts: MiAccounts
         sms: SmsGateway
         pharmacy: PharmacyPlatform
+        forms: FormsPlatform
+        social_security: SocialSecurityPlatform
         utilities: UtilityPlatforms
         locker: LockerPlatform
 

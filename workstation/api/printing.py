@@ -24,6 +24,17 @@ from printing.layout import (
     get_styles,
     para,
 )
+from printing.forms import FormDefinition, FormField, FormPrintout, FormSection, render_form
+from printing.insurance import (
+    AccountBalance,
+    InsuranceCertificate,
+    InsurancePeriod,
+    InsuredPerson,
+    MonthlyContribution,
+    RightsRecord,
+    YearlySummary,
+)
+from printing.layout import PageDecoration, build_pdf, cn_date, cn_datetime, get_styles, para
 from printing.material_list import (
     MaterialListDocument,
     MaterialListItem,
@@ -34,20 +45,32 @@ from printing.receipts import LockerSlip
 from printing.simple import SimpleDocument, render_simple_document, sample_simple_document
 
 __all__ = [
+    "AccountBalance",
     "DocumentStamp",
     "FauxBoldTitle",
+    "FormDefinition",
+    "FormField",
+    "FormPrintout",
+    "FormSection",
+    "InsuranceCertificate",
+    "InsurancePeriod",
+    "InsuredPerson",
     "LockerSlip",
     "MaterialListDocument",
     "MaterialListItem",
+    "MonthlyContribution",
     "PageDecoration",
+    "RightsRecord",
     "SimpleDocument",
     "VerificationBlock",
+    "YearlySummary",
     "build_pdf",
     "build_receipt_pdf",
     "cn_date",
     "cn_datetime",
     "get_styles",
     "para",
+    "render_form",
     "render_material_list",
     "render_simple_document",
     "sample_material_list",
