@@ -13,6 +13,16 @@ plugin API 2).
 from __future__ import annotations
 
 from printing.authenticity import DocumentStamp
+from printing.forms import FormDefinition, FormField, FormPrintout, FormSection, render_form
+from printing.insurance import (
+    AccountBalance,
+    InsuranceCertificate,
+    InsurancePeriod,
+    InsuredPerson,
+    MonthlyContribution,
+    RightsRecord,
+    YearlySummary,
+)
 from printing.layout import (
     FauxBoldTitle,
     PageDecoration,
@@ -24,17 +34,6 @@ from printing.layout import (
     get_styles,
     para,
 )
-from printing.forms import FormDefinition, FormField, FormPrintout, FormSection, render_form
-from printing.insurance import (
-    AccountBalance,
-    InsuranceCertificate,
-    InsurancePeriod,
-    InsuredPerson,
-    MonthlyContribution,
-    RightsRecord,
-    YearlySummary,
-)
-from printing.layout import PageDecoration, build_pdf, cn_date, cn_datetime, get_styles, para
 from printing.material_list import (
     MaterialListDocument,
     MaterialListItem,
