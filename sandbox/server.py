@@ -50,6 +50,7 @@ if TYPE_CHECKING:
     from sandbox.locker import LockerPlatform
     from sandbox.medical_insurance import MedicalInsurancePlatform
     from sandbox.mi_accounts import MiAccounts
+    from sandbox.pharmacy import PharmacyPlatform
     from sandbox.sms import SmsGateway
     from sandbox.social_security import SocialSecurityPlatform
     from sandbox.utilities import UtilityPlatforms
@@ -128,6 +129,8 @@ PLATFORMS: list[tuple[str, str]] = [
     ("mi_accounts", "sandbox.mi_accounts:MiAccounts"),
     # SMS gateway: pickup codes, progress messages (GET /sandbox/sms lists what was sent)
     ("sms", "sandbox.sms:SmsGateway"),
+    # S1 药店买药: drug catalogue, insured person, pre-settlement, settlement, refund
+    ("pharmacy", "sandbox.pharmacy:PharmacyPlatform"),
     # S3 electronic form platform: filled-in application forms, idempotent by Idempotency-Key
     ("forms", "sandbox.forms:FormsPlatform"),
     # S6: social insurance records (contributions by type, personal accounts)
@@ -321,6 +324,7 @@ class SandboxServer:
         enterprise: EnterprisePlatforms
         mi_accounts: MiAccounts
         sms: SmsGateway
+        pharmacy: PharmacyPlatform
         forms: FormsPlatform
         social_security: SocialSecurityPlatform
         medical_insurance: MedicalInsurancePlatform

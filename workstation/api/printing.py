@@ -5,7 +5,9 @@ A print template (:class:`workstation.api.PrintTemplate`) pairs a
 :class:`DocumentStamp` (verification code and QR URL) when it issues the document. Most plugins
 render a :class:`SimpleDocument`; a plugin with its own layout may use ``build_pdf``,
 ``get_styles``, ``para`` and ``PageDecoration``, which embed the CJK font and break Chinese lines
-correctly.
+correctly; a roll-paper (80 mm) document uses ``build_receipt_pdf`` (one page as long as its
+content), with ``FauxBoldTitle`` and the stamp's ``VerificationBlock`` (these three since
+plugin API 2).
 """
 
 from __future__ import annotations
@@ -21,7 +23,17 @@ from printing.insurance import (
     RightsRecord,
     YearlySummary,
 )
-from printing.layout import PageDecoration, build_pdf, cn_date, cn_datetime, get_styles, para
+from printing.layout import (
+    FauxBoldTitle,
+    PageDecoration,
+    VerificationBlock,
+    build_pdf,
+    build_receipt_pdf,
+    cn_date,
+    cn_datetime,
+    get_styles,
+    para,
+)
 from printing.material_list import (
     MaterialListDocument,
     MaterialListItem,
@@ -34,6 +46,7 @@ from printing.simple import SimpleDocument, render_simple_document, sample_simpl
 __all__ = [
     "AccountBalance",
     "DocumentStamp",
+    "FauxBoldTitle",
     "FormDefinition",
     "FormField",
     "FormPrintout",
@@ -48,8 +61,10 @@ __all__ = [
     "PageDecoration",
     "RightsRecord",
     "SimpleDocument",
+    "VerificationBlock",
     "YearlySummary",
     "build_pdf",
+    "build_receipt_pdf",
     "cn_date",
     "cn_datetime",
     "get_styles",
