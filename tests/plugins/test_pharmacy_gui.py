@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from pypdf import PdfReader
 from PyQt6.QtCore import Qt
+from PyQt6.QtWidgets import QLabel
 
 from plugins.pharmacy.logic import ATTEMPT, SETTLEMENT, yuan
 from plugins.pharmacy.page import PharmacyPage
@@ -290,7 +291,13 @@ def test_voucher_basket_split_confirm_and_receipt(qtbot, core, window, sandbox, 
         assert person.holder_id not in message and person.name not in message
 
     qtbot.mouseClick(page.next_button, Qt.MouseButton.LeftButton)
-    qtbot.waitUntil(lambda: core.sessions.current is None and win.pages == {}, timeout=WAIT)
+    # the till stays open: a fresh page, with nothing of this customer, waits for the next one
+    qtbot.waitUntil(lambda: core.sessions.current is None
+                    and isinstance(win.stack.currentWidget(), PharmacyPage)
+                    and win.stack.currentWidget() is not page, timeout=WAIT)
+    assert list(win.pages) == ["pharmacy"]
+    assert person.name not in "\n".join(lbl.text() for lbl in win.stack.currentWidget()
+                                        .findChildren(QLabel))
 
 
 # -- identification ---------------------------------------------------------------------------
