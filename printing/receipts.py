@@ -188,12 +188,19 @@ class LockerSlip:
     location: str  # 政务服务中心一楼东侧
     holder_label: str = ""  # masked name
     case_number: str = ""
+    # "pickup" (a result waiting, with its code) or "deposit" (materials handed in at the
+    # locker: no code; the case number is the deposit number, the applicant is told by SMS)
+    kind: str = "pickup"
 
     def __post_init__(self) -> None:
         if self.holder_label and "*" not in self.holder_label:
             raise ValueError("holder_label must be masked on a locker slip")
-        if not self.pickup_code.isdigit():
+        if self.kind not in ("pickup", "deposit"):
+            raise ValueError("kind is pickup or deposit")
+        if self.kind == "pickup" and not self.pickup_code.isdigit():
             raise ValueError("the pick-up code is digits only")
+        if self.kind == "deposit" and (self.pickup_code or not self.case_number):
+            raise ValueError("a deposit slip has a deposit number and no pick-up code")
 
 
 def render_locker_slip(s: LockerSlip, stamp: DocumentStamp | None = None) -> bytes:
@@ -202,31 +209,40 @@ def render_locker_slip(s: LockerSlip, stamp: DocumentStamp | None = None) -> byt
     big = ParagraphStyle("mz-ls-big", parent=st.body, fontSize=20, leading=26, alignment=1)
     code = ParagraphStyle("mz-ls-code", parent=st.body, fontSize=30, leading=38, alignment=1)
 
+    deposit = s.kind == "deposit"
+    number = ParagraphStyle("mz-ls-number", parent=st.body, fontSize=14, leading=19,
+                            alignment=1)
+
     def story() -> list[Flowable]:
         out: list[Flowable] = [
             FauxBoldTitle(LOCKER_TITLE, st.fonts.bold, 15, space_after=1.5 * mm, stroke=0.3),
             para(s.issuing_unit, _small_centre(9)),
             Spacer(1, 2 * mm),
             para(f"{s.locker_bank}\u00a0{s.locker_no} 号格口", big),
-            para("取件码", _small_centre(9)),
-            para(" ".join(s.pickup_code), code),
+        ]
+        if deposit:
+            out += [para("投递编号", _small_centre(9)), para(s.case_number, number)]
+        else:
+            out += [para("取件码", _small_centre(9)), para(" ".join(s.pickup_code), code)]
+        out += [
             Spacer(1, 1 * mm),
             HRFlowable(width="100%", thickness=0.6, color=GRID, dash=(2, 2)),
             Spacer(1, 1 * mm),
-            para(f"存放物品：{s.item}", label),
+            para(f"{'投递材料' if deposit else '存放物品'}：{s.item}", label),
         ]
         if s.holder_label:
-            out.append(para(f"领取人：{s.holder_label}", label))
-        if s.case_number:
+            out.append(para(f"{'投递人' if deposit else '领取人'}：{s.holder_label}", label))
+        if s.case_number and not deposit:
             out.append(para(f"受理编号：{s.case_number}", label))
-        out += [
-            para(f"存入时间：{cn_datetime(s.deposited_at)}", label),
-            para(f"请于 {cn_datetime(s.expires_at)} 前取件", label),
-            para(f"智能柜位置：{s.location}", label),
-            Spacer(1, 1 * mm),
-            para("在智能柜屏幕上输入取件码，或刷身份证、出示鄂汇办身份码取件。取件码请勿告知他人。",
-                 ParagraphStyle("mz-ls-note", parent=label, fontSize=8, leading=11)),
-        ]
+        out.append(para(f"存入时间：{cn_datetime(s.deposited_at)}", label))
+        if not deposit:
+            out.append(para(f"请于 {cn_datetime(s.expires_at)} 前取件", label))
+        out.append(para(f"智能柜位置：{s.location}", label))
+        note = ("材料已存入政务柜，工作人员将尽快取件办理；办结后结果证照放入政务柜，"
+                "取件码以短信发送到您预留的手机。请妥善保管本凭条。" if deposit else
+                "在智能柜屏幕上输入取件码，或刷身份证、出示鄂汇办身份码取件。取件码请勿告知他人。")
+        out += [Spacer(1, 1 * mm),
+                para(note, ParagraphStyle("mz-ls-note", parent=label, fontSize=8, leading=11))]
         if stamp is not None:
             out += [Spacer(1, 2 * mm),
                     VerificationBlock(stamp, st.fonts.regular, qr_size=20 * mm, font_size=7.5)]

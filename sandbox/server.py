@@ -47,8 +47,14 @@ from workstation.services.model import LICENCE_TYPES, HolderKind, Licence
 if TYPE_CHECKING:
     from sandbox.enterprise import EnterprisePlatforms
     from sandbox.face import FacePlatform
+    from sandbox.forms import FormsPlatform
+    from sandbox.locker import LockerPlatform
+    from sandbox.medical_insurance import MedicalInsurancePlatform
     from sandbox.mi_accounts import MiAccounts
+    from sandbox.pharmacy import PharmacyPlatform
     from sandbox.sms import SmsGateway
+    from sandbox.social_security import SocialSecurityPlatform
+    from sandbox.utilities import UtilityPlatforms
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +132,18 @@ PLATFORMS: list[tuple[str, str]] = [
     ("sms", "sandbox.sms:SmsGateway"),
     # S5 smart review: face verification against the ID photo (kiosk face login)
     ("face", "sandbox.face:FacePlatform"),
+    # S1 药店买药: drug catalogue, insured person, pre-settlement, settlement, refund
+    ("pharmacy", "sandbox.pharmacy:PharmacyPlatform"),
+    # S3 electronic form platform: filled-in application forms, idempotent by Idempotency-Key
+    ("forms", "sandbox.forms:FormsPlatform"),
+    # S6: social insurance records (contributions by type, personal accounts)
+    ("social_security", "sandbox.social_security:SocialSecurityPlatform"),
+    # S7/S8: the medical-insurance information platform (queries, contact phone, 异地就医备案)
+    ("medical_insurance", "sandbox.medical_insurance:MedicalInsurancePlatform"),
+    # S12/S13: gas and water connection applications (报装), visits, states, SMS
+    ("utilities", "sandbox.utilities:UtilityPlatforms"),
+    # S4: the 综合收发件政务柜 back office (staff notification feed, pickup-code SMS)
+    ("locker", "sandbox.locker:LockerPlatform"),
 ]
 
 
@@ -310,6 +328,12 @@ class SandboxServer:
         mi_accounts: MiAccounts
         sms: SmsGateway
         face: FacePlatform
+        pharmacy: PharmacyPlatform
+        forms: FormsPlatform
+        social_security: SocialSecurityPlatform
+        medical_insurance: MedicalInsurancePlatform
+        utilities: UtilityPlatforms
+        locker: LockerPlatform
 
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, seed: int = DEFAULT_SEED,

@@ -9,6 +9,7 @@
     mianzheng new-plugin NAME --dest DIR     generate a scenario plugin package
     mianzheng card insert --person ID | remove  the running workstation's virtual card
     mianzheng idcard place --person ID | take   its simulated ID-card reader
+    mianzheng locker status | close N | jam N | unjam N   its simulated locker board
     mianzheng devices [--self-test] [--json]  configured devices, their state, a self-test
     mianzheng qr decode FILE...              decode QR codes in image files
 
@@ -91,6 +92,14 @@ def _parser() -> argparse.ArgumentParser:
     place.add_argument("--person", required=True, help="the citizen's ID number / 证件号码")
     idcard_sub.add_parser("take", help="take the card away / 取走")
 
+    locker = sub.add_parser("locker", help="the simulated locker board / 模拟储物柜")
+    locker_sub = locker.add_subparsers(dest="locker_command", required=True)
+    locker_sub.add_parser("status", help="open and jammed doors / 柜门状态")
+    for name, what in (("close", "shut a door / 关门"), ("jam", "a door will not open / 卡住"),
+                       ("unjam", "clear a jam / 解除卡住")):
+        one = locker_sub.add_parser(name, help=what)
+        one.add_argument("door", type=int, help="door number / 柜门号")
+
     qr = sub.add_parser("qr", help="QR codes in image files / 图片中的二维码")
     qr_sub = qr.add_subparsers(dest="qr_command", required=True)
     decode = qr_sub.add_parser("decode", help="decode image files / 解码图片")
@@ -170,6 +179,8 @@ def _dispatch(config: Config, args: argparse.Namespace, started: float) -> int:
         return _card(config, args)
     if args.command == "idcard":
         return _idcard(config, args)
+    if args.command == "locker":
+        return _locker(config, args)
     if args.command == "qr":
         return _qr_decode(config, args.files)
     if args.command == "devices":
@@ -343,6 +354,24 @@ def _idcard(config: Config, args: argparse.Namespace) -> int:
         return 1
     control.request(op="place", card=card)
     print(f"已放置身份证：{card['name'][0]}** / ID card placed")
+    return 0
+
+
+def _locker(config: Config, args: argparse.Namespace) -> int:
+    """Drive the running workstation's simulated locker board (the demo's hands)."""
+    from workstation.devices import locker_control
+
+    control = locker_control(config)
+    if args.locker_command == "status":
+        reply = control.request(op="status")
+        opened = "、".join(str(d) for d in reply["open"]) or "无"
+        jammed = "、".join(str(d) for d in reply["jammed"]) or "无"
+        print(f"共 {reply['doors']} 个柜门；打开：{opened}；卡住：{jammed}")
+        return 0
+    control.request(op=args.locker_command, door=args.door)
+    print({"close": f"{args.door} 号柜门已关上 / door closed",
+           "jam": f"{args.door} 号柜门将打不开 / door jammed",
+           "unjam": f"{args.door} 号柜门恢复正常 / jam cleared"}[args.locker_command])
     return 0
 
 

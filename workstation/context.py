@@ -122,6 +122,9 @@ class ScenarioContext:
     # What the scenario keeps between sessions (services.records.ScopedRecords): history,
     # drafts, device state; encrypted, visible to this scenario only.
     records: Any = None
+    # locker() -> the locker board (open_door(n), door(n) -> DoorState, doors), or None when
+    # none is configured or the manifest does not declare the "locker" device. Blocking I/O.
+    locker: Callable[[], Any] = lambda: None
     # The document camera and face camera the manifest declares (workstation.cameras)
     cameras: Any = None
 

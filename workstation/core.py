@@ -172,6 +172,12 @@ class Workstation:
         self._outbox_thread.start()
         self.seen_codes = SeenCodes(self.store)
         self.operator: Operator | None = None
+        # The locker board, built on first use (locker_board()); for "simulated" an in-process
+        # simulated board on a pseudo-terminal, whose doors tests and the demo close.
+        self._locker: Any = None
+        self.locker_simulator: Any = None
+        self._locker_control: Any = None
+        self._locker_lock = threading.Lock()
 
         self.matters: dict[str, Matter] = {}
         for name, matter in plugins.collect("register_matters"):
@@ -348,6 +354,33 @@ class Workstation:
             self._outbox_wake.wait(self.OUTBOX_RETRY_S)
             self._outbox_wake.clear()
 
+    # -- devices --------------------------------------------------------------------------
+
+    def locker_board(self) -> Any:
+        """The configured locker board (``open_door(n)``, ``door(n)``, ``doors``), built on
+        first use; None when ``devices.locker = "none"``. Blocking I/O: off the GUI thread."""
+        with self._locker_lock:
+            if self._locker is None:
+                from workstation.devices import build_locker_board
+
+                cfg = self.config.devices
+                kind = cfg.kind("locker")
+                if kind == "none":
+                    return None
+                port = ""
+                if kind == "simulated":
+                    from devices.locker.simulator import LockerControl, SimulatedLockerBoard
+                    from workstation.devices import locker_state_file
+
+                    self.locker_simulator = SimulatedLockerBoard(
+                        cfg.locker_board, cfg.locker_doors, cfg.locker_open_level).start()
+                    port = self.locker_simulator.port
+                    # `mianzheng locker close N` (a person shutting a door in the demo)
+                    self._locker_control = LockerControl(
+                        self.locker_simulator, locker_state_file(self.config)).start()
+                self._locker = build_locker_board(cfg, simulated_port=port)
+            return self._locker
+
     # -- scenarios ------------------------------------------------------------------------
 
     def scenarios_for(self, audience: Audience) -> list[ScenarioManifest]:
@@ -378,6 +411,7 @@ class Workstation:
             wake_outbox=self.wake_outbox,
             printing=ScopedPrinting(self.printing, plugin_id, self.operator_name),
             records=self.records.scoped(plugin_id),
+            locker=self.locker_board if "locker" in manifest.devices else (lambda: None),
             cameras=ScopedCameras(self.cameras, manifest.devices, plugin_id),
         )
 
@@ -388,5 +422,11 @@ class Workstation:
         self._outbox_wake.set()
         self._outbox_thread.join(timeout=30)
         self._raw_client.close()
+        if self._locker is not None:
+            self._locker.stop()
+        if self._locker_control is not None:
+            self._locker_control.stop()
+        if self.locker_simulator is not None:
+            self.locker_simulator.stop()
         self.cameras.close()
         self.store.close()

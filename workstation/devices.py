@@ -64,6 +64,25 @@ def id_reader_control(config: Config) -> Any:
     return ControlClient(state["control"], what="模拟身份证阅读器进程")
 
 
+def locker_state_file(config: Config) -> Path:
+    """Where a running workstation says where its simulated locker board's control listens."""
+    return config.data_dir / "run" / "locker.json"
+
+
+def locker_control(config: Config) -> Any:
+    """The control client of the running workstation's simulated locker board."""
+    from devices.control import ControlClient, ControlError
+
+    try:
+        state = json.loads(locker_state_file(config).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        raise ControlError(
+            "没有正在运行的模拟储物柜：请先用 `make run` 或 `mianzheng run` 启动工作台"
+            "并打开政务柜页面（devices.locker = \"simulated\"）"
+        ) from None
+    return ControlClient(state["control"], what="模拟储物柜")
+
+
 def build_id_card_reader(cfg: DevicesConfig, *, simulated_port: str = "") -> Any:
     """The configured ID-card reader as a monitored reader (not started), or None."""
     kind = cfg.kind("id_card_reader")
@@ -90,6 +109,22 @@ def build_card_reader(cfg: DevicesConfig, *, simulated_reader: str = "") -> Smar
     if kind == "simulated":
         return PcscCardReader(simulated_reader or None)
     return PcscCardReader(cfg.argument("card_reader") or None)
+
+
+def build_locker_board(cfg: DevicesConfig, *, simulated_port: str = "") -> Any:
+    """The configured locker board (a SerialLockerBoard, no I/O yet), or None for "none".
+
+    "simulated" is the same serial driver on the pseudo-terminal of a simulated board
+    (``simulated_port``)."""
+    kind = cfg.kind("locker")
+    if kind == "none":
+        return None
+    from devices.locker.board import SerialLockerBoard
+
+    port = simulated_port if kind == "simulated" else cfg.argument("locker")
+    return SerialLockerBoard(port, board=cfg.locker_board, doors=cfg.locker_doors,
+                             open_level=cfg.locker_open_level, timeout_s=cfg.locker_timeout_s,
+                             retries=cfg.locker_retries, baudrate=cfg.serial_baud)
 
 
 def applicant_from_card(identity: Any) -> Applicant:

@@ -9,12 +9,16 @@ shut). Faults: doors in ``jammed`` do not open; doors in ``stuck_open`` never cl
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import select
 import threading
 import tty
+from pathlib import Path
 from types import TracebackType
+from typing import Any
 
+from devices.control import ControlServer
 from devices.locker.protocol import (
     FRAME_LEN,
     OPEN,
@@ -113,3 +117,69 @@ class SimulatedLockerBoard:
             self.corrupt_next -= 1
             reply = reply[:4] + bytes((reply[4] ^ 0xFF,))
         return reply
+
+
+# ---------------------------------------------------------------------------------------------
+# A control channel for a running simulator (`mianzheng locker close N` in the demo)
+# ---------------------------------------------------------------------------------------------
+
+
+class LockerControl:
+    """Serves a simulated board's doors on a Unix control socket (JSON lines, see
+    ``devices.control``): ``{"op": "close", "door": n}`` (a person shuts the door), ``jam`` /
+    ``unjam`` (the door will not open), ``status``. ``state_file`` tells the command line where
+    the socket is."""
+
+    def __init__(self, sim: SimulatedLockerBoard, state_file: Path) -> None:
+        self.sim = sim
+        self.state_file = state_file
+        self._dir: Path | None = None
+        self._server: ControlServer | None = None
+        self._thread: threading.Thread | None = None
+
+    def _dispatch(self, request: dict[str, Any]) -> dict[str, Any]:
+        op = request.get("op")
+        if op == "status":
+            return {"ok": True, "port": self.sim.port, "doors": self.sim.doors,
+                    "open": sorted(self.sim.open), "jammed": sorted(self.sim.jammed)}
+        door = int(request.get("door", 0))
+        if not 1 <= door <= self.sim.doors:
+            return {"ok": False, "error": f"没有 {door} 号柜门（共 {self.sim.doors} 个）"}
+        if op == "close":
+            self.sim.close_door(door)
+        elif op == "jam":
+            self.sim.jammed.add(door)
+        elif op == "unjam":
+            self.sim.jammed.discard(door)
+        else:
+            return {"ok": False, "error": f"未知的指令：{op}"}
+        return {"ok": True, "open": sorted(self.sim.open)}
+
+    def start(self) -> LockerControl:
+        import tempfile
+
+        self._dir = Path(tempfile.mkdtemp(prefix="mzlk-", dir="/tmp"))  # short socket path
+        path = self._dir / "locker.sock"
+        self._server = ControlServer(path, self._dispatch)
+        self._thread = threading.Thread(target=self._server.serve_forever, name="locker-control",
+                                        kwargs={"poll_interval": 0.2}, daemon=True)
+        self._thread.start()
+        self.state_file.parent.mkdir(parents=True, exist_ok=True)
+        self.state_file.write_text(json.dumps({"control": str(path), "port": self.sim.port,
+                                               "pid": os.getpid()}), encoding="utf-8")
+        return self
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._dir is not None:
+            import shutil
+
+            shutil.rmtree(self._dir, ignore_errors=True)
+            self._dir = None
+        with contextlib.suppress(OSError, ValueError):
+            data = json.loads(self.state_file.read_text(encoding="utf-8"))
+            if data.get("pid") == os.getpid():
+                self.state_file.unlink()

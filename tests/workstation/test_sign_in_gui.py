@@ -152,3 +152,48 @@ def test_the_prompt_is_large_on_a_kiosk(qtbot):
     qtbot.addWidget(prompt)
     assert "某某码" in prompt.rows["their_code"].text()
     assert "30pt" in prompt.heading.styleSheet()
+
+
+@pytest.fixture
+def clerk(qtbot: Any, make_core: Any) -> Any:
+    BUILT.clear()
+    plugin = types.ModuleType("social_demo")
+    plugin.register_scenarios = register_scenarios  # type: ignore[attr-defined]
+    core = make_core(extra_plugins=[("social_demo", plugin)])
+    core.sign_in("demo", "demo1234")
+    win = MainWindow(kiosk=False)
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    win.attach(core)
+    qtbot.waitUntil(lambda: "social_demo" in win.launcher.tiles, timeout=10000)
+    yield win
+    win.idle.stop()
+    win.tasks.wait_for_done(10000)
+
+
+def test_a_window_stays_on_the_scenario_for_the_next_citizen(qtbot, clerk, sandbox):
+    """At a window (a pharmacy till) the page the citizen finished is replaced by a fresh one
+    waiting for the next scan; nothing of the previous citizen is left on it."""
+    open_tile(qtbot, clerk)
+    code, _ = sandbox.issue_code(sandbox.world.sample_person(7).id_number, kind="essc")
+    clerk.code_scanned(code)
+    qtbot.waitUntil(lambda: bool(BUILT[-1].ready), timeout=10000)
+    served = BUILT[-1]
+    clerk.core.sessions.end("finished")  # the page's 办结
+    fresh = clerk.stack.currentWidget()
+    assert isinstance(fresh, SocialPage) and fresh is not served and fresh.ready == []
+    assert fresh.greeting.text() == "" and fresh.prompt.isVisible()
+    assert clerk.core.sessions.applicant is None
+    # the shell's own 办结 button does the same; signing out leaves nothing behind
+    clerk.sign_out()
+    assert clerk.pages == {}
+
+
+def test_a_kiosk_goes_home_when_the_citizen_is_done(qtbot, kiosk, sandbox):
+    open_tile(qtbot, kiosk)
+    code, _ = sandbox.issue_code(sandbox.world.sample_person(8).id_number, kind="essc")
+    kiosk.code_scanned(code)
+    qtbot.waitUntil(lambda: bool(BUILT[-1].ready), timeout=10000)
+    kiosk.core.sessions.end("finished")
+    assert kiosk.stack.currentWidget() is kiosk.launcher_scroll and kiosk.pages == {}

@@ -24,6 +24,7 @@ Version history:
 
 from __future__ import annotations
 
+from devices.locker.protocol import BoardNotAnswering, DoorJammed, DoorState, LockerError
 from printing.templates import PrintTemplate
 from workstation.context import ScenarioContext, ScopedAudit
 from workstation.hookspecs import ENTRY_POINT_GROUP, hookimpl
@@ -130,6 +131,7 @@ __all__ = [
     "Applicant",
     "ApplicantSession",
     "Audience",
+    "BoardNotAnswering",
     "CodeFormat",
     "CodeRefused",
     "Consent",
@@ -138,6 +140,8 @@ __all__ = [
     "ConsentRequired",
     "ConsentScopeError",
     "CreditCodeInfo",
+    "DoorJammed",
+    "DoorState",
     "EnterprisePlatform",
     "FetchFailure",
     "FetchResult",
@@ -148,6 +152,7 @@ __all__ = [
     "Licence",
     "LicenceType",
     "LicencesUnavailable",
+    "LockerError",
     "ManifestError",
     "Material",
     "Matter",

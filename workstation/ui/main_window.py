@@ -516,10 +516,12 @@ class MainWindow(QMainWindow):
         self.busy.stop()
         self.countdown.hide()
         self.close_pages()
+        serving = self.core is not None and self.core.sessions.current is not None
         if self.core is not None:
-            self.core.sessions.end(reason)
+            self.core.sessions.end(reason)  # its "ended:" event navigates (_refresh_session)
         self.applicant_panel.show_session(None)
-        if self.core is not None and (self.kiosk or self.core.operator is not None):
+        if not serving and self.core is not None and (
+                self.kiosk or self.core.operator is not None):
             self.go_home()
 
     def _refresh_session(self, event: str) -> None:
@@ -528,13 +530,26 @@ class MainWindow(QMainWindow):
             current = self.pages.get(self.current_scenario or "")
             self.close_pages(keep=current)
         elif event.startswith("ended:"):
+            scenario = self.current_scenario
             self.close_pages()
-            if self.current_scenario is not None and self.core is not None and (
+            if scenario is not None and self.core is not None and (
                 self.kiosk or self.core.operator is not None
             ):
-                self.go_home()
+                if (not self.kiosk and event not in ("ended:signed_out", "ended:shutdown")
+                        and self._signs_in_itself(scenario)):
+                    # a window serving one citizen after another (a pharmacy till): a fresh
+                    # page of the same scenario waits for the next scan or card
+                    self.open_scenario(scenario)
+                else:
+                    self.go_home()
         if self.core is not None:
             self.applicant_panel.show_session(self.core.sessions.current)
+
+    def _signs_in_itself(self, scenario: str) -> bool:
+        try:
+            return bool(self.core.plugins.scenario(scenario).sign_in)
+        except Exception:  # the scenario's plugin failed: nothing to reopen
+            return False
 
     def _idle_expired(self) -> None:
         self.countdown.hide()

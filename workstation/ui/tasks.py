@@ -33,14 +33,14 @@ class _Job(QRunnable):
         try:
             result = self._fn()
         except BaseException as exc:  # delivered to the GUI thread, which decides
-            self._deliver(self._signals.failed, exc)
+            self._deliver("failed", exc)
         else:
-            self._deliver(self._signals.done, result)
+            self._deliver("done", result)
 
-    @staticmethod
-    def _deliver(signal: Any, value: object) -> None:
+    def _deliver(self, name: str, value: object) -> None:
         try:
-            signal.emit(value)
+            # looking the signal up already fails when the signals object is deleted
+            getattr(self._signals, name).emit(value)
         except RuntimeError:
             # The page that submitted the job was destroyed meanwhile (session ended, window
             # closed): nobody waits for this result any more.
