@@ -367,6 +367,12 @@ def main() -> int:
         print(f"benchmark {name} ...", flush=True)
         results.update(importlib.import_module(f"benchmarks.{name}").bench())
         print(json.dumps(results, ensure_ascii=False), flush=True)
+    # issue #5's figure: code scanned → first data page, the worst of the kiosk scenarios
+    kiosk = {k: v for k, v in results.items()
+             if k.startswith("kiosk_login_to_first_page_") and k.endswith("_p95_ms")}
+    if kiosk:
+        results["kiosk_login_to_first_page_p95_ms"] = max(kiosk.values())
+        results["kiosk_login_to_first_page_p95_worst"] = max(kiosk, key=lambda k: kiosk[k])
     RESULTS.mkdir(parents=True, exist_ok=True)
     out = RESULTS / "latest.json"
     out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -3,9 +3,11 @@ to the scenario's first data page (the insured summary) shown, with the sandbox 
 process on loopback.
 
 Figures:
-- kiosk_login_to_first_page_p95_ms (target at most 300 ms) and _median_ms: `code_scanned` on
-  the kiosk's sign-in prompt → code verified offline and resolved by the platform → session →
-  fresh page → summary fetched from the social security platform → query view painted.
+- kiosk_login_to_first_page_social_security_print_p95_ms (target at most 300 ms) and
+  _median_ms: `code_scanned` on the kiosk's sign-in prompt → code verified offline and
+  resolved by the platform → session → fresh page → summary fetched from the social security
+  platform → query view painted. `make bench` reports the worst of the kiosk scenarios as
+  kiosk_login_to_first_page_p95_ms.
 """
 
 from __future__ import annotations
@@ -98,8 +100,9 @@ def bench(runs: int = RUNS) -> dict[str, float]:
             QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete.value)
             QCoreApplication.processEvents()
     return {
-        "kiosk_login_to_first_page_p95_ms": round(_p95(times), 1),
-        "kiosk_login_to_first_page_median_ms": round(statistics.median(times), 1),
+        "kiosk_login_to_first_page_social_security_print_p95_ms": round(_p95(times), 1),
+        "kiosk_login_to_first_page_social_security_print_median_ms":
+            round(statistics.median(times), 1),
     }
 
 

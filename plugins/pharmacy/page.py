@@ -14,7 +14,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import Qt, QTimer
 from PyQt6.QtGui import QPixmap
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -73,7 +73,7 @@ from plugins.pharmacy.widgets import (
     table_item,
 )
 from workstation.api import CHINA_TZ, Applicant, ScenarioContext, mask_id_number, mask_name
-from workstation.api.ui import ScenarioPage, error_message, primary_button
+from workstation.api.ui import ScenarioPage, error_message, gui_callback, primary_button
 
 log = logging.getLogger(__name__)
 
@@ -89,12 +89,6 @@ DEFAULT_REFUND_REASONS = {
 
 def build_page(ctx: ScenarioContext) -> QWidget:
     return PharmacyPage(ctx)
-
-
-class _PrintProgress(QObject):
-    """Carries print-job updates from the printing thread to the GUI thread."""
-
-    changed = pyqtSignal(object)
 
 
 class PharmacyPage(ScenarioPage):
@@ -114,8 +108,6 @@ class PharmacyPage(ScenarioPage):
         self.refund_dialog: RefundDialog | None = None
         self.log_entries: list[LogEntry] = []
         self._settling = False
-        self._progress = _PrintProgress(self)
-        self._progress.changed.connect(self._print_progress)
 
         self.retry_button = QPushButton()
         self.retry_button.hide()
@@ -746,7 +738,7 @@ class PharmacyPage(ScenarioPage):
     def _print(self, template: str, receipt: Any, case: str, holder: str | None,
                purpose: str, what: str) -> None:
         printing = self.ctx.printing
-        emit = self._progress.changed.emit
+        emit = gui_callback(self, self._print_progress)  # from the printing thread
 
         def work() -> tuple[Any, Any]:
             prepared = printing.prepare(template, receipt, purpose=purpose, case_number=case,
@@ -803,7 +795,7 @@ class PharmacyPage(ScenarioPage):
         if prepared is None or outcome is None:
             return
         cancelled = threading.Event()
-        emit = self._progress.changed.emit
+        emit = gui_callback(self, self._print_progress)  # from the printing thread
         self.continue_print_button.hide()
         self.notice.clear_message()
 

@@ -6,7 +6,7 @@ import logging
 import threading
 from typing import Any
 
-from PyQt6.QtCore import QObject, Qt, pyqtSignal
+from PyQt6.QtCore import Qt
 from PyQt6.QtGui import QBrush, QColor
 from PyQt6.QtWidgets import (
     QAbstractItemView,
@@ -48,6 +48,7 @@ from workstation.api.ui import (
     Notice,
     ScenarioPage,
     error_message,
+    gui_callback,
     primary_button,
     print_preview,
     show_licence_dialog,
@@ -63,12 +64,6 @@ def build_page(ctx: ScenarioContext) -> QWidget:
 _message = error_message
 
 
-class _PrintProgress(QObject):
-    """Carries job updates from the printing thread to the GUI thread (queued signal)."""
-
-    changed = pyqtSignal(object)
-
-
 class IntakePage(ScenarioPage):
     def __init__(self, ctx: ScenarioContext, parent: QWidget | None = None) -> None:
         super().__init__(ctx, "统一受理 · 电子证照免提交", parent)
@@ -81,8 +76,6 @@ class IntakePage(ScenarioPage):
         self.document_path: str | None = None
         self.prepared: Any = None  # the material list, rendered and recorded
         self.print_outcome: Any = None
-        self.progress = _PrintProgress(self)
-        self.progress.changed.connect(self._print_progress)
 
         layout = self.layout_
         form = QGroupBox("办事人信息")
@@ -425,7 +418,7 @@ class IntakePage(ScenarioPage):
     def print_prepared(self, prepared: Any, *, reprint: bool = False) -> None:
         cancelled = threading.Event()
         printing = self.ctx.printing
-        emit = self.progress.changed.emit
+        emit = gui_callback(self, self._print_progress)  # from the printing thread
 
         def work() -> Any:
             if reprint:

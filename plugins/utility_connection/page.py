@@ -11,10 +11,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
-from collections.abc import Callable
 from typing import Any
 
-from PyQt6.QtCore import QEvent, QObject, QRegularExpression, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QEvent, QObject, QRegularExpression, Qt, QTimer
 from PyQt6.QtGui import QRegularExpressionValidator
 from PyQt6.QtWidgets import (
     QButtonGroup,
@@ -74,6 +73,7 @@ from workstation.api.ui import (
     Poller,
     QrPanel,
     ScenarioPage,
+    gui_callback,
     primary_button,
     print_preview,
 )
@@ -82,12 +82,6 @@ log = logging.getLogger(__name__)
 
 NUMERIC = (PHONE, COUNT, VOLUME)
 REASON = "报装申请表自动填写"
-
-
-class _Progress(QObject):
-    """Print job updates from the printing thread to the GUI thread (queued signal)."""
-
-    changed = pyqtSignal(object)
 
 
 def _label(text: str = "", *, wrap: bool = True, name: str = "") -> QLabel:
@@ -272,8 +266,6 @@ class UtilityPage(ScenarioPage):
         self.progress_rows: tuple[service.ProgressRow, ...] = ()
         self.fields: dict[str, FieldBox] = {}
         self.consent_request: Any = None
-        self.print_progress = _Progress(self)
-        self.print_progress.changed.connect(self._print_update)
         self.poller = Poller(self.tasks, 1000, self)
         self.sync_poller = Poller(self.tasks, 2000, self)
 
@@ -866,7 +858,7 @@ class UtilityPage(ScenarioPage):
 
     def _print(self, prepared: Any) -> None:
         cancelled = threading.Event()
-        emit: Callable[[Any], None] = self.print_progress.changed.emit
+        emit = gui_callback(self, self._print_update)  # from the printing thread
 
         def work() -> Any:
             return self.ctx.printing.print(prepared, on_update=emit, cancelled=cancelled,
@@ -878,7 +870,7 @@ class UtilityPage(ScenarioPage):
     def _follow(self, prepared: Any, outcome: Any) -> None:
         """Wait for the printer that needed attention to finish the same job (cancellable)."""
         cancelled = threading.Event()
-        emit: Callable[[Any], None] = self.print_progress.changed.emit
+        emit = gui_callback(self, self._print_update)  # from the printing thread
 
         def work() -> Any:
             return self.ctx.printing.follow(prepared, outcome, on_update=emit,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from workstation.ui import print_preview  # print_preview.confirm_print(...); tests replace it
 from workstation.ui.qr_wait import Poller, QrPanel
 from workstation.ui.scenario_page import ScenarioPage, error_message
-from workstation.ui.tasks import Task, TaskRunner
+from workstation.ui.tasks import Task, TaskRunner, gui_callback
 from workstation.ui.widgets import (
     BusyOverlay,
     ConsentPanel,
@@ -35,6 +35,7 @@ __all__ = [
     "Task",
     "TaskRunner",
     "error_message",
+    "gui_callback",
     "primary_button",
     "print_preview",
     "show_licence_dialog",

@@ -410,7 +410,7 @@ class MainWindow(QMainWindow):
             clerk_ids = {m.id for m in groups[0][1]}
             groups[1] = (Audience.KIOSK, [m for m in groups[1][1] if m.id not in clerk_ids])
         greeting = (
-            "您好！请出示鄂汇办身份码或插入社会保障卡，然后选择要办理的业务。" if self.kiosk else ""
+            "您好！请选择要办理的业务，再按页面提示扫码、插卡或刷身份证登录。" if self.kiosk else ""
         )
         self.launcher.populate(
             groups, list(core.plugins.errors), 2 if self.kiosk else 3, greeting=greeting

@@ -12,39 +12,74 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from PyQt6 import sip
 from PyQt6.QtCore import QObject, QRunnable, QThreadPool, pyqtSignal, pyqtSlot
 
 log = logging.getLogger(__name__)
 
 
-class _Signals(QObject):
-    done = pyqtSignal(object)
-    failed = pyqtSignal(object)
+class _Relay(QObject):
+    """The one object pool threads emit on. It lives as long as the process, so an emit never
+    races with a page being destroyed; its slot runs on the GUI thread and drops the value when
+    the object it is meant for is gone by then (checked there, where deletion happens)."""
+
+    call = pyqtSignal(object)  # (owner QObject, callable, value)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.call.connect(self._call)
+
+    @pyqtSlot(object)
+    def _call(self, item: tuple[QObject, Callable[[Any], None], object]) -> None:
+        owner, fn, value = item
+        if sip.isdeleted(owner):
+            log.debug("result of a background task dropped: its receiver is gone")
+            return
+        fn(value)
+
+
+_relay: _Relay | None = None
+
+
+def _the_relay() -> _Relay:
+    """The relay, created on first use: call this on the GUI thread (it sets the affinity)."""
+    global _relay
+    if _relay is None:
+        _relay = _Relay()
+    return _relay
+
+
+def gui_callback(owner: QObject, fn: Callable[[Any], None]) -> Callable[[Any], None]:
+    """A function any thread may call with one value: ``fn(value)`` then runs on the GUI
+    thread, unless ``owner`` (a page, a widget) has been destroyed meanwhile.
+
+    Use it for progress from background work (``ctx.printing.print(..., on_update=...)``).
+    Create it on the GUI thread.
+    """
+    relay = _the_relay()
+
+    def post(value: object) -> None:
+        relay.call.emit((owner, fn, value))
+
+    return post
 
 
 class _Job(QRunnable):
-    def __init__(self, fn: Callable[[], Any], signals: _Signals) -> None:
+    def __init__(self, fn: Callable[[], Any], done: Callable[[Any], None],
+                 failed: Callable[[Any], None]) -> None:
         super().__init__()
         self._fn = fn
-        self._signals = signals
+        self._done = done
+        self._failed = failed
         self.setAutoDelete(True)
 
     def run(self) -> None:  # pool thread: touch no widget here
         try:
             result = self._fn()
         except BaseException as exc:  # delivered to the GUI thread, which decides
-            self._deliver("failed", exc)
+            self._failed(exc)
         else:
-            self._deliver("done", result)
-
-    def _deliver(self, name: str, value: object) -> None:
-        try:
-            # looking the signal up already fails when the signals object is deleted
-            getattr(self._signals, name).emit(value)
-        except RuntimeError:
-            # The page that submitted the job was destroyed meanwhile (session ended, window
-            # closed): nobody waits for this result any more.
-            log.debug("result of a background task dropped: its receiver is gone")
+            self._done(result)
 
 
 class Task(QObject):
@@ -63,9 +98,6 @@ class Task(QObject):
         self.running = True
         self._on_done = on_done
         self._on_error = on_error
-        self.signals = _Signals(self)
-        self.signals.done.connect(self._done)
-        self.signals.failed.connect(self._failed)
 
     def cancel(self) -> None:
         self.cancelled = True
@@ -73,7 +105,6 @@ class Task(QObject):
             self.running = False
             self.finished.emit()
 
-    @pyqtSlot(object)
     def _done(self, result: Any) -> None:
         if self.cancelled:
             return
@@ -82,7 +113,6 @@ class Task(QObject):
         if self._on_done:
             self._on_done(result)
 
-    @pyqtSlot(object)
     def _failed(self, exc: BaseException) -> None:
         if self.cancelled:
             return
@@ -99,6 +129,7 @@ class TaskRunner(QObject):
         super().__init__(parent)
         self._pool = pool or QThreadPool.globalInstance()
         self._tasks: set[Task] = set()
+        _the_relay()  # created here, on the GUI thread
 
     def submit(
         self,
@@ -110,7 +141,8 @@ class TaskRunner(QObject):
         self._tasks.add(task)
         task.finished.connect(lambda: self._forget(task))
         assert self._pool is not None
-        self._pool.start(_Job(fn, task.signals))
+        self._pool.start(_Job(fn, gui_callback(task, task._done),
+                              gui_callback(task, task._failed)))
         return task
 
     def _forget(self, task: Task) -> None:
