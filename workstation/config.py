@@ -10,6 +10,7 @@ import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 EMBEDDED = "embedded"  # platform.base_url value: start the sandbox as a child process
@@ -118,6 +119,13 @@ class Config:
     devices: DevicesConfig = field(default_factory=DevicesConfig)
     printers: PrintersConfig = field(default_factory=PrintersConfig)
     documents: DocumentsConfig = field(default_factory=DocumentsConfig)
+    # [scenarios.<id>] tables: each scenario's own settings (ctx.settings), checked by the
+    # plugin that reads them; here only their shape (plain keys, scalar values or lists).
+    scenario_settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def settings_for(self, scenario: str) -> MappingProxyType[str, Any]:
+        """A scenario's settings, read-only (empty when the file has none)."""
+        return MappingProxyType(dict(self.scenario_settings.get(scenario, {})))
 
     @property
     def effective_database_url(self) -> str:
@@ -182,6 +190,7 @@ def config_from_dict(raw: dict[str, Any], *, base_dir: Path | None = None) -> Co
     documents = _section(data, "documents")
     database = _section(data, "database")
     plugins = _section(data, "plugins")
+    scenarios = _section(data, "scenarios")
 
     platform = PlatformConfig(
         base_url=_take(plat, "base_url", "platform.", str, d.platform.base_url).rstrip("/"),
@@ -253,6 +262,7 @@ def config_from_dict(raw: dict[str, Any], *, base_dir: Path | None = None) -> Co
         )
     blocked = _take(plugins, "blocked", "plugins.", tuple, ())
     _no_leftovers(plugins, "plugins.")
+    scenario_settings = _scenario_settings(scenarios)
 
     mode = _take(data, "mode", "", str, d.mode)
     if mode not in ("clerk", "kiosk"):
@@ -280,7 +290,33 @@ def config_from_dict(raw: dict[str, Any], *, base_dir: Path | None = None) -> Co
         devices=devices_cfg,
         printers=printers_cfg,
         documents=documents_cfg,
+        scenario_settings=scenario_settings,
     )
+
+
+_SETTING_KEY_RE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
+_SCALARS = (str, int, float, bool)
+
+
+def _scenario_settings(scenarios: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """``[scenarios.<id>]`` tables: plain keys; strings, numbers, booleans or lists of them."""
+    settings: dict[str, dict[str, Any]] = {}
+    for scenario, table in scenarios.items():
+        prefix = f"scenarios.{scenario}"
+        if not _SETTING_KEY_RE.match(scenario):
+            raise ConfigError(prefix, "场景编号应为小写字母、数字和下划线 / not a scenario id")
+        if not isinstance(table, dict):
+            raise ConfigError(prefix, "应为一个表 / must be a table ([scenarios.ID])")
+        for key, value in table.items():
+            if not _SETTING_KEY_RE.match(key):
+                raise ConfigError(f"{prefix}.{key}", "设置名应为小写字母、数字和下划线 / bad key")
+            ok = isinstance(value, _SCALARS) or (
+                isinstance(value, list) and all(isinstance(v, _SCALARS) for v in value))
+            if not ok:
+                raise ConfigError(f"{prefix}.{key}", "应为字符串、数字、布尔值或它们的列表 / "
+                                                     "must be a scalar or a list of them")
+        settings[scenario] = dict(table)
+    return settings
 
 
 def _device_spec(key: str, value: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -122,6 +122,8 @@ class ScenarioContext:
     # What the scenario keeps between sessions (services.records.ScopedRecords): history,
     # drafts, device state; encrypted, visible to this scenario only.
     records: Any = None
+    # The [scenarios.<id>] table of the configuration file, read-only (empty when none).
+    settings: Mapping[str, Any] = field(default_factory=dict)
     # locker() -> the locker board (open_door(n), door(n) -> DoorState, doors), or None when
     # none is configured or the manifest does not declare the "locker" device. Blocking I/O.
     locker: Callable[[], Any] = lambda: None

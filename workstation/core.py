@@ -411,6 +411,7 @@ class Workstation:
             wake_outbox=self.wake_outbox,
             printing=ScopedPrinting(self.printing, plugin_id, self.operator_name),
             records=self.records.scoped(plugin_id),
+            settings=self.config.settings_for(plugin_id),
             locker=self.locker_board if "locker" in manifest.devices else (lambda: None),
             cameras=ScopedCameras(self.cameras, manifest.devices, plugin_id),
         )

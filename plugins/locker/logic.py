@@ -31,7 +31,7 @@ import logging
 import os
 import re
 import secrets
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,25 +54,38 @@ from workstation.api import (
 log = logging.getLogger(__name__)
 
 # -- settings ------------------------------------------------------------------------------
-# The workstation configuration has no per-plugin section: these are module constants with an
-# environment override (read when a page is built), documented in the README.
+# From the configuration file's [scenarios.locker] table (ctx.settings); an environment
+# variable MIANZHENG_LOCKER_<NAME> overrides a value for a quick demo.
 
 
-def _env_int(name: str, default: int, low: int, high: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
+class SettingError(ValueError):
+    """A bad value in [scenarios.locker]; ``message`` names the key (shown on the tile)."""
+
+    def __init__(self, key: str, reason: str) -> None:
+        self.message = f"配置错误 / configuration error: scenarios.locker.{key}: {reason}"
+        super().__init__(self.message)
+
+
+_RANGES = {"lock_minutes": (1, 24 * 60), "code_attempts": (1, 20), "open_attempts": (1, 10),
+           "pickup_days": (1, 90)}
+
+
+def _setting_int(settings: Mapping[str, Any], key: str, default: int) -> int:
+    low, high = _RANGES[key]
+    raw: Any = os.environ.get(f"MIANZHENG_LOCKER_{key.upper()}", "").strip() or settings.get(
+        key, default)
     try:
         value = int(raw)
-    except ValueError:
-        log.warning("ignoring %s: not an integer", name)
-        return default
-    return min(max(value, low), high)
+    except (TypeError, ValueError):
+        raise SettingError(key, f"应为整数 / must be an integer, got {raw!r}") from None
+    if isinstance(raw, bool) or not low <= value <= high:
+        raise SettingError(key, f"应在 {low} 到 {high} 之间 / must be {low}..{high}")
+    return value
 
 
 @dataclass(frozen=True)
 class LockerSettings:
-    lock_minutes: int = 30  # an item is locked this long after MAX_CODE_ATTEMPTS wrong codes
+    lock_minutes: int = 30  # an item is locked this long after max_code_attempts wrong codes
     max_code_attempts: int = 5
     open_attempts: int = 3  # one door: first try + retries before it is taken out of service
     pickup_days: int = 7  # the pickup code is valid this long
@@ -80,13 +93,16 @@ class LockerSettings:
     stale_minutes: int = 10  # another kiosk's unfinished operation is recovered after this
 
     @classmethod
-    def from_env(cls) -> LockerSettings:
+    def from_settings(cls, settings: Mapping[str, Any]) -> LockerSettings:
+        """From ``ctx.settings`` ([scenarios.locker]); raises SettingError on a bad value."""
+        bank = str(os.environ.get("MIANZHENG_LOCKER_BANK", "").strip()
+                   or settings.get("bank", "1")).strip() or "1"
         return cls(
-            lock_minutes=_env_int("MIANZHENG_LOCKER_LOCK_MINUTES", 30, 1, 24 * 60),
-            max_code_attempts=_env_int("MIANZHENG_LOCKER_CODE_ATTEMPTS", 5, 1, 20),
-            open_attempts=_env_int("MIANZHENG_LOCKER_OPEN_ATTEMPTS", 3, 1, 10),
-            pickup_days=_env_int("MIANZHENG_LOCKER_PICKUP_DAYS", 7, 1, 90),
-            bank=os.environ.get("MIANZHENG_LOCKER_BANK", "1").strip() or "1",
+            lock_minutes=_setting_int(settings, "lock_minutes", 30),
+            max_code_attempts=_setting_int(settings, "code_attempts", 5),
+            open_attempts=_setting_int(settings, "open_attempts", 3),
+            pickup_days=_setting_int(settings, "pickup_days", 7),
+            bank=bank,
         )
 
 
@@ -216,7 +232,7 @@ class LockerService:
     def __init__(self, ctx: Any, board: Any, settings: LockerSettings | None = None) -> None:
         self.ctx = ctx
         self.board = board
-        self.settings = settings or LockerSettings.from_env()
+        self.settings = settings or LockerSettings.from_settings(ctx.settings)
         self.records = ctx.records
 
     # -- set-up -------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from plugins.locker.logic import (
     LockerFlowError,
     LockerService,
     LockerSettings,
+    SettingError,
     check_phone,
     door_number,
     door_size,
@@ -339,3 +340,19 @@ def test_only_a_manifest_declaring_the_locker_gets_the_board(core):
     assert core.context_for(other).locker() is None
     assert core.locker_simulator is None  # nothing was started for it
     assert core.context_for(core.plugins.scenario("locker")).locker() is not None
+
+
+def test_the_lock_time_and_attempts_come_from_the_configuration_file(make_core, monkeypatch):
+    """[scenarios.locker] in the workstation's TOML file; a bad value names its key."""
+    for name in ("LOCK_MINUTES", "CODE_ATTEMPTS", "OPEN_ATTEMPTS", "PICKUP_DAYS", "BANK"):
+        monkeypatch.delenv(f"MIANZHENG_LOCKER_{name}", raising=False)
+    core = make_core(scenario_settings={"locker": {"lock_minutes": 12, "code_attempts": 3}})
+    ctx = core.context_for(core.plugins.scenario("locker"))
+    settings = LockerSettings.from_settings(ctx.settings)
+    assert (settings.lock_minutes, settings.max_code_attempts, settings.open_attempts) == (12, 3, 3)
+    with pytest.raises(SettingError, match=r"scenarios\.locker\.lock_minutes"):
+        LockerSettings.from_settings({"lock_minutes": 0})
+    with pytest.raises(SettingError, match=r"scenarios\.locker\.code_attempts"):
+        LockerSettings.from_settings({"code_attempts": "five"})
+    monkeypatch.setenv("MIANZHENG_LOCKER_LOCK_MINUTES", "45")  # a quick demo override
+    assert LockerSettings.from_settings(ctx.settings).lock_minutes == 45

@@ -64,6 +64,10 @@ a4 = "HallA4"
         ({"platfrom": {}}, "platfrom"),
         ({"platform": {"base_ur": "x"}}, "platform.base_ur"),
         ({"platform": 3}, "platform"),
+        ({"scenarios": {"locker": 5}}, "scenarios.locker"),
+        ({"scenarios": {"Locker!": {}}}, "scenarios.Locker!"),
+        ({"scenarios": {"locker": {"LockMinutes": 3}}}, "scenarios.locker.LockMinutes"),
+        ({"scenarios": {"locker": {"doors": {"a": 1}}}}, "scenarios.locker.doors"),
     ],
 )
 def test_bad_values_name_their_key(raw, key):
@@ -92,3 +96,13 @@ def test_cli_reports_toml_syntax_error(tmp_path: Path, capsys):
 def test_config_is_frozen():
     with pytest.raises(AttributeError):
         Config().mode = "kiosk"  # type: ignore[misc]
+
+
+def test_scenario_settings_reach_only_their_scenario():
+    cfg = config_from_dict({"scenarios": {"locker": {"lock_minutes": 15, "bank": "B"},
+                                          "pharmacy": {"reasons": ["顾客退药", "收费错误"]}}})
+    assert dict(cfg.settings_for("locker")) == {"lock_minutes": 15, "bank": "B"}
+    assert cfg.settings_for("pharmacy")["reasons"] == ["顾客退药", "收费错误"]
+    assert dict(cfg.settings_for("form_filling")) == {}
+    with pytest.raises(TypeError):  # read-only for the plugin
+        cfg.settings_for("locker")["lock_minutes"] = 1  # type: ignore[index]
