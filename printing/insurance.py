@@ -302,6 +302,7 @@ class RightsRecord:
     record_no: str
     issued_at: dt.datetime
     workstation_id: str = ""
+    purpose: str = ""  # 用途, printed under the record number when given
 
 
 def render_rights_record(rec: RightsRecord, stamp: DocumentStamp | None = None) -> bytes:
@@ -311,7 +312,8 @@ def render_rights_record(rec: RightsRecord, stamp: DocumentStamp | None = None) 
     this_year = [s for s in rec.summaries if s.year == rec.year]
     story: list[Flowable] = [
         FauxBoldTitle(title, st.fonts.bold, 20, space_after=2 * mm),
-        para(f"记录单编号：{rec.record_no}", _centre_small()),
+        para(f"记录单编号：{rec.record_no}"
+             + (f"　用途：{rec.purpose}" if rec.purpose else ""), _centre_small()),
         Spacer(1, 3 * mm),
         _person_grid(rec.person, width),
         Spacer(1, 4 * mm),

@@ -385,6 +385,7 @@ def rights_document(ctx: Any, applicant: Applicant, summary: Summary,
         balances=balances, cumulative_months=cumulative, issuing_unit=ISSUING_UNIT,
         record_no=document_number(f"QY{choice.year}-", issued_at, applicant.holder_id),
         issued_at=issued_at.replace(tzinfo=None), workstation_id=ctx.workstation_id,
+        purpose=choice.purpose,
     )
 
 

@@ -266,6 +266,7 @@ def test_camera_frames_sign_in_and_the_rights_record_of_a_chosen_year(
     assert f"{chosen}年度社会保险个人权益记录单" in printed
     assert "基本养老保险个人账户" in printed
     assert page.prepared.purpose == "个人留存"
+    assert "用途：个人留存" in printed  # the purpose is on the paper, not only in the audit
     assert page.prepared.stamp.display_code in printed
     # the citizen may print something else before the kiosk signs them out
     click(qtbot, page.more_button)
