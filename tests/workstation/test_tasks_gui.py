@@ -74,3 +74,20 @@ def test_progress_from_a_worker_thread_reaches_a_live_page_only(qtbot: Any) -> N
     for _ in range(5):
         QApplication.processEvents()
     assert len(seen) == 3  # dropped: the page is gone
+
+
+def test_work_goes_on_after_the_relay_went_with_an_application(qtbot: Any) -> None:
+    """PyQt destroys an application's parentless objects with it; a process that makes a new
+    application (the benchmarks do) gets a new relay, and a value posted to the old one is
+    dropped instead of raising in a pool thread (which would abort the process)."""
+    from workstation.ui import tasks
+
+    owner = QWidget()
+    qtbot.addWidget(owner)
+    stale = gui_callback(owner, lambda _v: None)
+    assert tasks._relay is not None
+    sip.delete(tasks._relay)  # what the destruction of the QApplication does to it
+    stale("迟到")  # dropped, no exception (in a pool thread one would abort the process)
+    got: list[object] = []
+    TaskRunner(owner).submit(lambda: "新的", got.append)
+    qtbot.waitUntil(lambda: got == ["新的"], timeout=5000)

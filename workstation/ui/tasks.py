@@ -42,9 +42,12 @@ _relay: _Relay | None = None
 
 
 def _the_relay() -> _Relay:
-    """The relay, created on first use: call this on the GUI thread (it sets the affinity)."""
+    """The relay, created on first use: call this on the GUI thread (it sets the affinity).
+
+    A new one replaces a relay that went with its QApplication (PyQt destroys the parentless
+    objects of an application that is destroyed; a process may make another one)."""
     global _relay
-    if _relay is None:
+    if _relay is None or sip.isdeleted(_relay):
         _relay = _Relay()
     return _relay
 
@@ -59,7 +62,13 @@ def gui_callback(owner: QObject, fn: Callable[[Any], None]) -> Callable[[Any], N
     relay = _the_relay()
 
     def post(value: object) -> None:
-        relay.call.emit((owner, fn, value))
+        try:
+            relay.call.emit((owner, fn, value))
+        except RuntimeError:
+            # the process is shutting down (the relay went with the interpreter's globals):
+            # nobody waits for this value, and an exception escaping a pool thread's run()
+            # would abort the process
+            log.debug("background value dropped: the application is shutting down")
 
     return post
 
