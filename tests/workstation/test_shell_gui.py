@@ -222,3 +222,32 @@ def test_a_notice_gets_the_padding_of_its_kind(qtbot, qapp):
         QApplication.processEvents()
         inner, outer = notice.contentsRect(), notice.rect()
         assert inner.left() > outer.left() and inner.top() > outer.top(), kind
+
+
+@pytest.mark.parametrize("kiosk", [False, True])
+def test_every_tile_shows_its_whole_description(qtbot, qapp, make_core, kiosk):
+    """Tiles grow with their text: no built-in scenario's description is cut off, at the
+    window's width and on the kiosk's large type."""
+    apply_theme(qapp, kiosk=kiosk)
+    try:
+        core = make_core(mode="kiosk" if kiosk else "clerk")
+        if not kiosk:
+            core.sign_in("demo", "demo1234")
+        win = MainWindow(kiosk=kiosk)
+        qtbot.addWidget(win)
+        win.resize(1280, 800)
+        win.show()
+        win.attach(core)
+        qtbot.waitUntil(lambda: len(win.launcher.tiles) >= 6, timeout=10000)
+        QApplication.processEvents()
+        for sid, tile in win.launcher.tiles.items():
+            labels = [lbl for lbl in tile.findChildren(QLabel) if lbl.wordWrap()]
+            assert labels, sid
+            for label in labels:
+                needed = label.heightForWidth(label.width())
+                assert label.height() >= needed, f"{sid}: {label.height()} < {needed}"
+                assert label.geometry().bottom() <= tile.height(), sid
+        win.idle.stop()
+        win.tasks.wait_for_done(10000)
+    finally:
+        apply_theme(qapp, kiosk=False)

@@ -11,7 +11,7 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from PyQt6.QtCore import QObject, Qt, QTimer, pyqtSignal
+from PyQt6.QtCore import QObject, QSize, Qt, QTimer, pyqtSignal
 from PyQt6.QtGui import QCloseEvent, QResizeEvent
 from PyQt6.QtWidgets import (
     QFrame,
@@ -152,6 +152,30 @@ class ApplicantPanel(QWidget):
         self.finish.setEnabled(True)
 
 
+class _Tile(QPushButton):
+    """A launcher tile: a button laid out as badge, title and a word-wrapped description. It
+    is as tall as its text needs at its width (a plain button sizes itself by its own, empty,
+    text, and a long description would be cut off)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        policy = self.sizePolicy()
+        policy.setHeightForWidth(True)
+        self.setSizePolicy(policy)
+
+    def hasHeightForWidth(self) -> bool:
+        return True
+
+    def heightForWidth(self, width: int) -> int:
+        layout = self.layout()
+        needed = layout.totalHeightForWidth(width) if layout is not None else 0
+        return max(needed, self.minimumHeight())
+
+    def sizeHint(self) -> QSize:
+        hint = super().sizeHint()
+        return QSize(hint.width(), self.heightForWidth(max(hint.width(), 240)))
+
+
 class LauncherPage(QWidget):
     open_scenario = pyqtSignal(str)
     show_error = pyqtSignal(str)
@@ -230,7 +254,7 @@ class LauncherPage(QWidget):
 
     @staticmethod
     def _tile(title: str, description: str, badge: str) -> QPushButton:
-        tile = QPushButton()
+        tile = _Tile()
         tile.setObjectName("Tile")
         tile.setCursor(Qt.CursorShape.PointingHandCursor)
         layout = QVBoxLayout(tile)
