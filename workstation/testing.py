@@ -227,6 +227,29 @@ def applicant_session(core: Workstation, applicant: Applicant) -> ApplicantSessi
     return core.begin_session(applicant)
 
 
+class PrintPreviews(list[dict[str, Any]]):
+    """The print previews a test's pages asked for, each ``{"pdf", "title", "printer"}``;
+    set ``decline = True`` and the next ones are declined, as a citizen pressing 取消."""
+
+    decline = False
+
+    def confirm(self, parent: Any, pdf: bytes, title: str, printer: str | None) -> bool:
+        self.append({"pdf": pdf, "title": title, "printer": printer})
+        return not self.decline
+
+
+@pytest.fixture
+def print_previews(monkeypatch: pytest.MonkeyPatch) -> PrintPreviews:
+    """The print preview answers at once instead of opening its modal dialog (a modal loop has
+    no place in a test); the previews shown are recorded. Request it (or make it autouse in
+    your module) in every test whose page prints through ``print_preview.confirm_print``."""
+    from workstation.ui import print_preview
+
+    shown = PrintPreviews()
+    monkeypatch.setattr(print_preview, "confirm_print", shown.confirm)
+    return shown
+
+
 # -- driving pages with pytest-qt -------------------------------------------------------------
 
 

@@ -19,6 +19,7 @@ from PyQt6.QtWidgets import QApplication, QLabel, QLineEdit, QPushButton
 from plugins.form_filling.logic import form_by_code
 from plugins.form_filling.page import FormFillingPage
 from workstation.config import PrintersConfig
+from workstation.testing import PrintPreviews
 from workstation.ui.main_window import MainWindow
 from workstation.ui.theme import apply_theme
 
@@ -26,21 +27,10 @@ SOCIAL = "CB-RS-SB01"
 MEDICAL = "CB-YB-JM01"
 
 
-class Previews(list):
-    """The print preview answers at once (a modal loop has no place in a test)."""
-
-    def confirm(self, parent: Any, pdf: bytes, title: str, printer: str | None) -> bool:
-        self.append({"pdf": pdf, "title": title, "printer": printer})
-        return True
-
-
 @pytest.fixture(autouse=True)
-def previews(monkeypatch: pytest.MonkeyPatch) -> Previews:
-    from workstation.ui import print_preview
-
-    shown = Previews()
-    monkeypatch.setattr(print_preview, "confirm_print", shown.confirm)
-    return shown
+def previews(print_previews: PrintPreviews) -> PrintPreviews:
+    """Every page of this module prints without its modal preview (workstation.testing)."""
+    return print_previews
 
 
 @pytest.fixture

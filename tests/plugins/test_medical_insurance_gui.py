@@ -15,6 +15,7 @@ from PyQt6.QtWidgets import QApplication, QComboBox, QLabel, QLineEdit, QPushBut
 
 from plugins.medical_insurance import logic
 from plugins.medical_insurance.page import MedicalInsurancePage
+from workstation.testing import PrintPreviews
 from workstation.ui.main_window import MainWindow
 from workstation.ui.theme import apply_theme
 
@@ -22,22 +23,10 @@ SOURCES = {"hubei_mi_official_account": "湖北医疗保障公众号", "my_mi_vo
            "alipay": "支付宝医保电子凭证", "nhsa_app": "国家医保服务平台App"}
 
 
-class Previews(list):
-    decline = False
-
-    def confirm(self, parent: Any, pdf: bytes, title: str, printer: str | None) -> bool:
-        self.append({"pdf": pdf, "title": title, "printer": printer})
-        return not self.decline
-
-
 @pytest.fixture(autouse=True)
-def previews(monkeypatch: pytest.MonkeyPatch) -> Previews:
-    """The print preview answers at once (a modal loop has no place in a test)."""
-    from workstation.ui import print_preview
-
-    shown = Previews()
-    monkeypatch.setattr(print_preview, "confirm_print", shown.confirm)
-    return shown
+def previews(print_previews: PrintPreviews) -> PrintPreviews:
+    """Every page of this module prints without its modal preview (workstation.testing)."""
+    return print_previews
 
 
 @pytest.fixture

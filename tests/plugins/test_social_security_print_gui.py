@@ -21,6 +21,7 @@ from sandbox.social_security import ACTIVE
 from tests.helpers.pcsc_fixtures import READER
 from tests.printing.pdf_inspect import page_texts, squash
 from workstation.config import PrintersConfig
+from workstation.testing import PrintPreviews
 from workstation.ui.main_window import MainWindow
 from workstation.ui.theme import apply_theme
 
@@ -39,24 +40,10 @@ class StepClock:
         return self.now
 
 
-class Previews(list):
-    """Each preview shown (pdf, title, printer); ``decline = True`` declines."""
-
-    decline = False
-
-    def confirm(self, parent: Any, pdf: bytes, title: str, printer: str | None) -> bool:
-        self.append({"pdf": pdf, "title": title, "printer": printer})
-        return not self.decline
-
-
 @pytest.fixture(autouse=True)
-def previews(monkeypatch: pytest.MonkeyPatch) -> Previews:
-    """The print preview answers at once (a modal loop has no place in a test)."""
-    from workstation.ui import print_preview
-
-    shown = Previews()
-    monkeypatch.setattr(print_preview, "confirm_print", shown.confirm)
-    return shown
+def previews(print_previews: PrintPreviews) -> PrintPreviews:
+    """Every page of this module prints without its modal preview (workstation.testing)."""
+    return print_previews
 
 
 @pytest.fixture

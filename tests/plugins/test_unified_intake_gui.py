@@ -14,31 +14,17 @@ from plugins.unified_intake.logic import MaterialState
 from plugins.unified_intake.page import IntakePage
 from workstation.hookspecs import hookimpl
 from workstation.manifest import Audience, ScenarioManifest
+from workstation.testing import PrintPreviews
 from workstation.ui.main_window import FailedPage, MainWindow
 
 MATTER_PROPERTY = "CB-BDC-003"  # 不动产转移登记: id_card, property_cert, marriage_cert + 2 paper
 MATTER_CHANGE = "CB-SCJG-006"  # 企业变更登记: business_licence + 2 paper
 
 
-class Previews(list):
-    """Each preview shown (pdf, title, printer); ``decline = True`` makes the next ones
-    decline."""
-
-    decline = False
-
-    def confirm(self, parent: Any, pdf: bytes, title: str, printer: str | None) -> bool:
-        self.append({"pdf": pdf, "title": title, "printer": printer})
-        return not self.decline
-
-
 @pytest.fixture(autouse=True)
-def previews(monkeypatch: pytest.MonkeyPatch) -> Previews:
-    """The print preview answers at once (a modal loop has no place in a test)."""
-    from workstation.ui import print_preview
-
-    shown = Previews()
-    monkeypatch.setattr(print_preview, "confirm_print", shown.confirm)
-    return shown
+def previews(print_previews: PrintPreviews) -> PrintPreviews:
+    """Every page of this module prints without its modal preview (workstation.testing)."""
+    return print_previews
 
 
 @pytest.fixture

@@ -169,7 +169,9 @@ class _Tile(QPushButton):
     def heightForWidth(self, width: int) -> int:
         layout = self.layout()
         needed = layout.totalHeightForWidth(width) if layout is not None else 0
-        return max(needed, self.minimumHeight())
+        if needed <= 0 and layout is not None:  # not laid out yet: the layout's own hint
+            needed = layout.totalSizeHint().height()
+        return max(needed, self.minimumHeight(), super().sizeHint().height())
 
     def sizeHint(self) -> QSize:
         hint = super().sizeHint()
