@@ -490,6 +490,7 @@ def _plugins(config: Config, *, as_json: bool) -> int:
             "page": m.page,
             "licence_types": list(m.licence_types),
             "devices": list(m.devices),
+            "sign_in": list(m.sign_in),
             "api_version": m.api_version,
         }
         for name, m in loaded.scenarios
@@ -520,6 +521,8 @@ def _plugins(config: Config, *, as_json: bool) -> int:
         print(f"  page:          {r['page']}")
         print(f"  licence types: {', '.join(r['licence_types']) or '-'}")
         print(f"  devices:       {', '.join(r['devices']) or '-'}")
+        if r.get("sign_in"):
+            print(f"  sign in:       {', '.join(r['sign_in'])}")
     print("\n插件及其贡献 / plugins and what they contribute")
     labels = {"code_formats": "code formats", "matters": "matters",
               "print_templates": "print templates"}

@@ -178,6 +178,9 @@ def test_cli_plugins_lists_manifest_and_errors(fake_distribution, capsys):
     ui = next(s for s in out["scenarios"] if s["id"] == "unified_intake")
     assert ui["title"] == "统一受理" and ui["audiences"] == ["clerk"]
     assert "business_licence" in ui["licence_types"]
+    assert ui["sign_in"] == []  # the clerk types the applicant in
+    pharmacy = next(s for s in out["scenarios"] if s["id"] == "pharmacy")
+    assert pharmacy["sign_in"] == ["mi_voucher"]
     assert out["errors"][0]["plugin"] == "broken_scenario"
     assert out["plugins"]["code_formats"]["code_formats"] == [
         "ehb_identity（鄂汇办身份码）", "mi_voucher（医保电子凭证）", "essc（电子社保卡）"
