@@ -23,13 +23,13 @@ import base64
 import binascii
 import datetime as dt
 import hashlib
-import json
 import random
 import secrets
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sandbox.idempotency import IdempotentAnswers
 from workstation.services.model import LICENCE_TYPES, HolderKind
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ class EnterprisePlatforms:
         self.requests: dict[str, _ConsentRequest] = {}
         self.scopes: dict[str, list[str]] = {}  # consent_ref -> data scopes
         self.submissions = Submissions()
-        self._idempotent: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+        self._idempotent = IdempotentAnswers()
         # Fault switch: after this many archive files are stored, the platform goes down and
         # the reply of that very upload is lost (stored, but answered 503).
         self.down_after_files: int | None = None
@@ -232,21 +232,8 @@ class EnterprisePlatforms:
     def _idempotent_call(self, req: _Request, scope: str, body: dict[str, Any],
                          produce: Any) -> _Response:
         """Answer a repeated Idempotency-Key with the first answer (``duplicate`` true)."""
-        key = (req.headers.get("Idempotency-Key") or "").strip()
-        if not key or len(key) > 128:
-            raise self._error(400, "invalid_request", "缺少请求头 Idempotency-Key（幂等键）")
-        digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False)
-                                .encode("utf-8")).hexdigest()
-        with self._lock:
-            seen = self._idempotent.get((req.client_id, f"{scope}:{key}"))
-        if seen is not None:
-            if seen[0] != digest:
-                raise self._error(409, "idempotency_conflict", "同一幂等键提交了不同的内容")
-            return self._json({**seen[1], "duplicate": True})
-        answer = produce()
-        with self._lock:
-            self._idempotent[(req.client_id, f"{scope}:{key}")] = (digest, answer)
-        return self._json({**answer, "duplicate": False})
+        answer, duplicate = self._idempotent.answer(req, scope, body, produce)
+        return self._json({**answer, "duplicate": duplicate})
 
     def _consent(self, req: _Request, ref: str, holder_id: str, scope: str) -> None:
         consent = self.server._consent_for(req, ref)

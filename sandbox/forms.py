@@ -18,11 +18,10 @@ Served by ``sandbox.server.SandboxServer`` (see ``PLATFORMS``); ``faults`` apply
 from __future__ import annotations
 
 import contextlib
-import hashlib
-import json
 import threading
 from typing import TYPE_CHECKING, Any
 
+from sandbox.idempotency import IdempotentAnswers
 from workstation.services.identity import IdentityError, mask_name, validate_id_number
 
 if TYPE_CHECKING:
@@ -46,12 +45,12 @@ class FormsPlatform:
         self.server = server
         self._lock = threading.Lock()
         self.submissions: list[dict[str, Any]] = []
-        self._idempotent: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+        self._idempotent = IdempotentAnswers(self._lock)
 
     def reset(self) -> None:
         with self._lock:
             self.submissions.clear()
-            self._idempotent.clear()
+        self._idempotent.clear()  # takes the same lock
 
     def routes(self) -> list[tuple[str, str, Any, bool]]:
         return [
@@ -84,9 +83,6 @@ class FormsPlatform:
 
     def _submit(self, req: _Request) -> _Response:
         data = req.json()
-        key = (req.headers.get("Idempotency-Key") or "").strip()
-        if not key or len(key) > 128:
-            raise self._error(400, "invalid_request", "缺少请求头 Idempotency-Key（幂等键）")
         code = str(data.get("form_code", ""))
         if code not in FORMS:
             raise self._error(400, "unknown_form", "电子填单系统中没有此表单")
@@ -106,14 +102,9 @@ class FormsPlatform:
         if values["id_number"].strip().upper() != holder:
             raise self._error(403, "holder_mismatch", "表单中的公民身份号码与申请人不一致")
         submission_id = str(data.get("submission_id", ""))[:64]
-        digest = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False)
-                                .encode("utf-8")).hexdigest()
-        with self._lock:
-            seen = self._idempotent.get((req.client_id, key))
-            if seen is not None:
-                if seen[0] != digest:
-                    raise self._error(409, "idempotency_conflict", "同一幂等键提交了不同的内容")
-                return self._json({**seen[1], "duplicate": True})
+        key = (req.headers.get("Idempotency-Key") or "").strip()
+
+        def receive() -> dict[str, Any]:  # under the platform's lock, once per key
             receipt = f"TD{len(self.submissions) + 1:06d}"
             received_at = self.server.clock().isoformat(timespec="seconds")
             self.submissions.append({
@@ -123,8 +114,12 @@ class FormsPlatform:
                 "workstation_id": str(data.get("workstation_id", ""))[:40],
                 "received_at": received_at, "idempotency_key": key,
             })
-            answer = {"receipt_no": receipt, "status": "received", "received_at": received_at}
-            self._idempotent[(req.client_id, key)] = (digest, answer)
+            return {"receipt_no": receipt, "status": "received", "received_at": received_at}
+
+        answer, duplicate = self._idempotent.answer(req, "submission", data, receive)
+        if duplicate:
+            return self._json({**answer, "duplicate": True})
+        receipt = answer["receipt_no"]
         phone = values.get("phone", "")
         with contextlib.suppress(ValueError):  # a landline: no message
             self.server.sms.send(phone, f"【电子填单】{mask_name(values['name'])}，您的《{title}》"

@@ -17,11 +17,11 @@ re-send an item whose reply was lost).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import re
 import threading
 from typing import TYPE_CHECKING, Any
+
+from sandbox.idempotency import IdempotentAnswers
 
 if TYPE_CHECKING:
     from sandbox.server import SandboxServer, _Request, _Response
@@ -39,14 +39,14 @@ class LockerPlatform:
         self.server = server
         self._lock = threading.Lock()
         self.notifications: list[dict[str, Any]] = []
-        self._idempotent: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+        self._idempotent = IdempotentAnswers(self._lock)  # produce() holds it
         self.staff_phone = STAFF_DUTY_PHONE
 
     def reset(self) -> None:
         with self._lock:
             self.notifications.clear()
-            self._idempotent.clear()
             self.staff_phone = STAFF_DUTY_PHONE
+        self._idempotent.clear()  # takes the same lock
 
     def routes(self) -> list[tuple[str, str, Any, bool]]:
         return [
@@ -85,20 +85,9 @@ class LockerPlatform:
 
     def _idempotent_call(self, req: _Request, scope: str, body: dict[str, Any],
                          produce: Any) -> _Response:
-        key = (req.headers.get("Idempotency-Key") or "").strip()
-        if not key or len(key) > 128:
-            raise self._error(400, "invalid_request", "缺少请求头 Idempotency-Key（幂等键）")
-        digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False)
-                                .encode("utf-8")).hexdigest()
-        with self._lock:
-            seen = self._idempotent.get((req.client_id, f"{scope}:{key}"))
-            if seen is None:
-                answer = produce()
-                self._idempotent[(req.client_id, f"{scope}:{key}")] = (digest, answer)
-                return self._json({**answer, "duplicate": False})
-        if seen[0] != digest:
-            raise self._error(409, "idempotency_conflict", "同一幂等键提交了不同的内容")
-        return self._json({**seen[1], "duplicate": True})
+        """Answer a repeated Idempotency-Key with the first answer (``duplicate`` true)."""
+        answer, duplicate = self._idempotent.answer(req, scope, body, produce)
+        return self._json({**answer, "duplicate": duplicate})
 
     def _note(self, kind: str, body: dict[str, Any]) -> dict[str, Any]:
         """Append to the staff feed (call with the lock held)."""

@@ -22,12 +22,11 @@ destination is outside the insured's own prefecture, that the insurance is activ
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import re
 import threading
 from typing import TYPE_CHECKING, Any
 
+from sandbox.idempotency import IdempotentAnswers
 from sandbox.mi_accounts import ACTIVE, AccountError
 
 if TYPE_CHECKING:
@@ -66,7 +65,7 @@ class MedicalInsurancePlatform:
         self._lock = threading.RLock()  # held around produce(), which takes it again
         self.phone_changes: list[dict[str, Any]] = []
         self.filings: list[dict[str, Any]] = []
-        self._idempotent: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+        self._idempotent = IdempotentAnswers(self._lock)
         self.calls: dict[str, int] = {}  # route name -> times it changed something (tests)
 
     def reset(self) -> None:
@@ -126,22 +125,13 @@ class MedicalInsurancePlatform:
 
     def _idempotent_call(self, req: _Request, scope: str, body: dict[str, Any],
                          produce: Any) -> _Response:
-        key = (req.headers.get("Idempotency-Key") or "").strip()
-        if not key or len(key) > 128:
-            raise self._error(400, "invalid_request", "缺少请求头 Idempotency-Key（幂等键）")
-        digest = hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False)
-                                .encode("utf-8")).hexdigest()
-        slot = (req.client_id, f"{scope}:{key}")
-        with self._lock:  # one answer per key, even when two sends race
-            seen = self._idempotent.get(slot)
-            if seen is not None:
-                if seen[0] != digest:
-                    raise self._error(409, "idempotency_conflict", "同一幂等键提交了不同的内容")
-                return self._json({**seen[1], "duplicate": True})
-            answer = produce()
-            self._idempotent[slot] = (digest, answer)
+        def counted() -> dict[str, Any]:
+            answer: dict[str, Any] = produce()
             self.calls[scope] = self.calls.get(scope, 0) + 1
-        return self._json({**answer, "duplicate": False})
+            return answer
+
+        answer, duplicate = self._idempotent.answer(req, scope, body, counted)
+        return self._json({**answer, "duplicate": duplicate})
 
     # -- queries ----------------------------------------------------------------------------
 

@@ -22,13 +22,12 @@ message even from a client that skipped them.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 import re
 import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from sandbox.idempotency import IdempotentAnswers
 from workstation.services.identity import IdentityError, validate_credit_code, validate_id_number
 
 if TYPE_CHECKING:
@@ -108,7 +107,7 @@ class UtilityPlatforms:
         self.server = server
         self._lock = threading.Lock()
         self.applications: list[Application] = []
-        self._idempotent: dict[tuple[str, str], tuple[str, dict[str, Any]]] = {}
+        self._idempotent = IdempotentAnswers()
         self._serial = 0
 
     def reset(self) -> None:
@@ -222,18 +221,20 @@ class UtilityPlatforms:
     def _submit(self, req: _Request) -> _Response:
         company = COMPANIES[req.params["utility"]]
         data = req.json()
-        key = (req.headers.get("Idempotency-Key") or "").strip()
-        if not key or len(key) > 128:
-            raise self._error(400, "invalid_request", "缺少请求头 Idempotency-Key（幂等键）")
-        digest = hashlib.sha256(json.dumps(data, sort_keys=True, ensure_ascii=False)
-                                .encode("utf-8")).hexdigest()
-        scope = (req.client_id, f"{company.key}:{key}")
-        with self._lock:
-            seen = self._idempotent.get(scope)
-        if seen is not None:
-            if seen[0] != digest:
-                raise self._error(409, "idempotency_conflict", "同一幂等键提交了不同的内容")
-            return self._json({**seen[1], "duplicate": True})
+        answer, duplicate = self._idempotent.answer(
+            req, company.key, data, lambda: self._accept(req, company, data))
+        if duplicate:
+            return self._json({**answer, "duplicate": True})
+        app = self.find(answer["application_no"])
+        assert app is not None  # just accepted
+        self._sms(app, f"您的{'燃气' if company.key == 'gas' else '用水'}报装申请已受理，"
+                       f"受理编号 {app.application_no}。服务专员将于{app.visit_date.month}月"
+                       f"{app.visit_date.day}日 {app.visit_slot[0]}-{app.visit_slot[1]} 上门勘查，"
+                       "请保持电话畅通。")
+        return self._json({**answer, "duplicate": False})
+
+    def _accept(self, req: _Request, company: Any, data: dict[str, Any]) -> dict[str, Any]:
+        """A new application (checked, numbered, a visit booked); its answer."""
         variant, form = self._check(company, data)
         holder_id = str(data.get("holder_id") or "").strip().upper()
         try:
@@ -254,12 +255,7 @@ class UtilityPlatforms:
                 visit_slot=slot, history=[("受理", now)],
             )
             self.applications.append(app)
-            answer = app.to_json()
-            self._idempotent[scope] = (digest, answer)
-        self._sms(app, f"您的{'燃气' if company.key == 'gas' else '用水'}报装申请已受理，"
-                       f"受理编号 {number}。服务专员将于{visit_date.month}月{visit_date.day}日 "
-                       f"{slot[0]}-{slot[1]} 上门勘查，请保持电话畅通。")
-        return self._json({**answer, "duplicate": False})
+            return app.to_json()
 
     def _get(self, req: _Request) -> _Response:
         app = self.find(req.params["no"])

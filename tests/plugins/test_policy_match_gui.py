@@ -75,8 +75,7 @@ def test_enterprise_scans_then_eligible_policies_are_applied_for(
     assert first.childCount() >= 4 and all(first.child(i).text(2) for i in range(4))
     win.grab().save(str(tmp_path / "policy-results.png"))
     eligible = gathered.eligible
-    if not eligible:
-        pytest.skip("seeded enterprise 0 has no eligible policy")
+    assert eligible, "the seeded world gives this enterprise at least one eligible policy"
     qtbot.mouseClick(page.apply_button, Qt.MouseButton.LeftButton)
     qtbot.waitUntil(lambda: not page.apply_button.isEnabled() and not page.busy.isVisible(),
                     timeout=15000)

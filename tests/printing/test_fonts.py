@@ -127,17 +127,17 @@ def test_cff_face_inside_a_collection_is_refused(tmp_path):
         check_font_file(path, 3)
 
 
-@pytest.mark.skipif(not _cff_fonts_on_system(), reason="no CFF .otf font installed")
 def test_real_cff_font_on_the_system_is_refused():
-    path = _cff_fonts_on_system()[0]
+    fonts = _cff_fonts_on_system()
+    assert fonts, "no CFF .otf font: the Makefile installs fonts-urw-base35 for this test"
+    path = fonts[0]
     with pytest.raises(FontError, match="CFF"):
         check_font_file(path)
 
 
 def test_truetype_font_without_chinese_glyphs_is_refused():
     dejavu = "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
-    if not Path(dejavu).is_file():
-        pytest.skip("DejaVu not installed")
+    assert Path(dejavu).is_file(), "the Makefile installs fonts-dejavu-core for this test"
     with pytest.raises(FontError, match="lacks glyphs"):
         check_font_file(dejavu)
 
@@ -153,11 +153,10 @@ def test_missing_and_garbage_files_are_refused(tmp_path):
 
 def test_switching_font_after_registration_is_refused():
     fonts = register_cjk_fonts()
-    other_index = 1 - fonts.index if fonts.path.endswith(".ttc") else None
-    if other_index is None:
-        pytest.skip("registered font is not a collection")
+    # the Makefile's CJK font (fonts-wqy-microhei) is a collection of two faces
+    assert fonts.path.endswith(".ttc"), fonts.path
     with pytest.raises(FontError, match="already registered"):
-        register_cjk_fonts(fonts.path, other_index)
+        register_cjk_fonts(fonts.path, 1 - fonts.index)
 
 
 def test_font_spec_from_environment_is_parsed():
